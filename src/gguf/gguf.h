@@ -99,6 +99,22 @@ int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i);
 
 const char *gguf_vtype_name(gguf_vtype t);
 size_t gguf_vtype_size(gguf_vtype t); /* bytes of a scalar type; 0 for string/array */
+/* Formats v for people: scalars as numbers, strings quoted and escaped, arrays as
+ * "[u32 x 5: 1, 2, 3, ...]" showing at most max_elems elements (truncating, always
+ * NUL-terminated); returns buf. */
+char *gguf_value_format(char *buf, size_t cap, const gguf_value *v, uint64_t max_elems);
+
+/* ggml tensor types as stored in GGUF. A private copy of ggml's block geometry, so that
+ * validating a file does not depend on the kernels in src/quant. Returns false (and name
+ * "?") for an unknown or removed type id. Any out-pointer may be NULL. */
+bool gguf_type_info(uint32_t type, const char **name, uint32_t *blck_size, uint32_t *type_size);
+/* Bytes of a tensor of type `type` with shape ne[0..n_dims) (n_dims 1..GGUF_MAX_DIMS):
+ * ne[0] / blck_size * type_size * ne[1] * ... 0 ok; FR_EFORMAT with a message (naming the
+ * type and shape, without a file/tensor prefix) when the type is unknown, n_dims is out of
+ * range, an ne is negative, ne[0] is not a multiple of the block size, or the element count
+ * or byte size overflows int64. */
+int gguf_tensor_size(uint64_t *nbytes, uint32_t type, uint32_t n_dims, const int64_t *ne,
+                     fr_err *err);
 
 /* ---- writer ----
  * Collect metadata and tensor infos, then gguf_writer_write_header, then each tensor's
