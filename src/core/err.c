@@ -24,7 +24,14 @@ int fr_wrap(fr_err *e, int code, const char *fmt, ...) {
         vsnprintf(prefix, sizeof prefix, fmt, ap);
         va_end(ap);
         memcpy(old, e->msg, sizeof old);
-        snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+        size_t n = strlen(prefix);
+        if (n > sizeof e->msg - 3) n = sizeof e->msg - 3;
+        memcpy(e->msg, prefix, n);
+        e->msg[n] = ':';
+        e->msg[n + 1] = ' ';
+        size_t rest = sizeof e->msg - n - 2;
+        strncpy(e->msg + n + 2, old, rest - 1);
+        e->msg[sizeof e->msg - 1] = 0;
     }
     return code;
 }

@@ -1,0 +1,26 @@
+/* pool.h: a persistent thread pool. fr_pool_run(p, fn, arg) runs fn(arg, ith, nth) on all
+ * nth threads (the caller is thread 0) and returns when all are done. Workers spin briefly
+ * between jobs (ops come back to back in a forward pass) and then sleep. Work inside a job
+ * is split by the job itself, usually by claiming chunks from an atomic counter
+ * (fr_pool_chunk) so a slow or preempted thread does not hold the others up. */
+#ifndef FR_POOL_H
+#define FR_POOL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef struct fr_pool fr_pool;
+typedef void (*fr_pool_fn)(void *arg, int ith, int nth);
+
+fr_pool *fr_pool_create(int n_threads); /* n_threads >= 1; 1 means no worker threads */
+void fr_pool_free(fr_pool *p);
+int fr_pool_size(const fr_pool *p);
+void fr_pool_run(fr_pool *p, fr_pool_fn fn, void *arg);
+
+/* Dynamic chunking: a job resets a counter before fr_pool_run (fr_chunker_init) and each
+ * thread calls fr_chunker_next until it returns 0. [*lo, *hi) is the next range. */
+typedef struct fr_chunker { atomic_int_fast64_t next; int64_t n, chunk; } fr_chunker;
+void fr_chunker_init(fr_chunker *c, int64_t n, int64_t chunk);
+int fr_chunker_next(fr_chunker *c, int64_t *lo, int64_t *hi);
+
+#endif

@@ -1,0 +1,131 @@
+/* attn_gqa.c: grouped-query attention (llama, qwen2, qwen3, qwen3moe): q/k/v projections
+ * with optional biases and per-head q/k RMSNorm, RoPE, K/V rows stored in the paged cache,
+ * causal softmax attention of each query head over its sequence's cached positions, and
+ * the output projection added to the residual stream. */
+#include <math.h>
+#include <string.h>
+
+#include "model/forward.h"
+
+typedef struct {
+    fr_ctx *c;
+    const fr_step *s;
+    int il;
+    fr_chunker ch;
+} attn_job;
+
+/* one (token, head) pair: att[t, h] = softmax(q k^T * scale) v over positions 0..pos[t] */
+static void attend_one(fr_ctx *c, const fr_step *s, int il, int t, int h, int ith) {
+    const fr_hparams *hp = &c->m->hp;
+    const fr_kv_cache *kv = &c->kv;
+    int64_t dk = hp->head_dim_k, dv = hp->head_dim_v;
+    int g = h / (int)(hp->n_head / hp->n_head_kv);
+    const float *q = c->q + ((size_t)t * hp->n_head + h) * dk;
+    float *out = c->att + ((size_t)t * hp->n_head + h) * dv;
+    float *sc = c->scores + (size_t)ith * c->p.n_ctx;
+    int32_t n_kv = s->pos[t] + 1;
+    int f16 = kv->type == FR_TYPE_F16;
+    fr_vec_dot_fn dot = fr_type_get(kv->type)->vec_dot;
+    const void *qv = q;
+    if (f16) { /* as llama.cpp: the query is rounded to f16 for the k dot products */
+        fr_f16 *q16 = c->q16 + (size_t)ith * dk;
+        for (int64_t i = 0; i < dk; i++) q16[i] = fr_f32_to_f16(q[i]);
+        qv = q16;
+    }
+    size_t es = f16 ? 2 : 4;
+    float mx = -INFINITY;
+    for (int32_t j = 0; j < n_kv; j++) {
+        int64_t cell = fr_kv_cell(kv, s->seq[t], j);
+        const char *krow = (const char *)fr_kv_k(kv, il, cell) + (size_t)g * dk * es;
+        float d;
+        dot(dk, &d, krow, qv);
+        sc[j] = d * hp->attn_scale;
+        if (sc[j] > mx) mx = sc[j];
+    }
+    double sum = 0.0;
+    for (int32_t j = 0; j < n_kv; j++) {
+        sc[j] = expf(sc[j] - mx);
+        sum += sc[j];
+    }
+    float inv = (float)(1.0 / sum);
+    memset(out, 0, sizeof(float) * (size_t)dv);
+    for (int32_t j = 0; j < n_kv; j++) {
+        float p = sc[j] * inv;
+        int64_t cell = fr_kv_cell(kv, s->seq[t], j);
+        const char *vrow = (const char *)fr_kv_v(kv, il, cell) + (size_t)g * dv * es;
+        if (f16) {
+            p = fr_f16_to_f32(fr_f32_to_f16(p)); /* llama.cpp rounds the weights to f16 too */
+            const fr_f16 *v16 = (const fr_f16 *)vrow;
+            for (int64_t i = 0; i < dv; i++) out[i] += p * fr_f16_to_f32(v16[i]);
+        } else {
+            const float *v32 = (const float *)vrow;
+            for (int64_t i = 0; i < dv; i++) out[i] += p * v32[i];
+        }
+    }
+}
+
+static void attn_worker(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    int nh = (int)j->c->m->hp.n_head;
+    int64_t lo, hi;
+    (void)nth;
+    while (fr_chunker_next(&j->ch, &lo, &hi))
+        for (int64_t i = lo; i < hi; i++) attend_one(j->c, j->s, j->il, (int)(i / nh), (int)(i % nh), ith);
+}
+
+/* per-head RMSNorm of n_heads heads of width d in each of n rows */
+static void head_norm(float *x, const float *w, int n, int n_heads, int64_t d, float eps) {
+    op_rms_norm(x, x, w, n * n_heads, d, eps);
+}
+
+static void store_kv(fr_ctx *c, int il, const fr_step *s) {
+    fr_kv_cache *kv = &c->kv;
+    for (int t = 0; t < s->n; t++) {
+        int64_t cell = fr_kv_cell(kv, s->seq[t], s->pos[t]);
+        const float *kr = c->k + (size_t)t * kv->width_k, *vr = c->v + (size_t)t * kv->width_v;
+        if (kv->type == FR_TYPE_F16) {
+            fr_f16 *kd = fr_kv_k(kv, il, cell), *vd = fr_kv_v(kv, il, cell);
+            for (int64_t i = 0; i < kv->width_k; i++) kd[i] = fr_f32_to_f16(kr[i]);
+            for (int64_t i = 0; i < kv->width_v; i++) vd[i] = fr_f32_to_f16(vr[i]);
+        } else {
+            memcpy(fr_kv_k(kv, il, cell), kr, kv->row_k);
+            memcpy(fr_kv_v(kv, il, cell), vr, kv->row_v);
+        }
+    }
+}
+
+void blk_attn_gqa(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
+    const fr_hparams *hp = &c->m->hp;
+    int n = s->n;
+    int64_t e = hp->n_embd, nq = (int64_t)hp->n_head * hp->head_dim_k;
+    int64_t nk = (int64_t)hp->n_head_kv * hp->head_dim_k, nv = (int64_t)hp->n_head_kv * hp->head_dim_v;
+    int64_t no = (int64_t)hp->n_head * hp->head_dim_v;
+
+    op_rms_norm(c->xn, c->x, (const float *)L->attn_norm->data, n, e, hp->rms_eps);
+    fr_xq_cache xc = {0};
+    fwd_linear(c, &xc, c->q, L->wq, 0, nq, c->xn, n);
+    fwd_linear(c, &xc, c->k, L->wk, 0, nk, c->xn, n);
+    fwd_linear(c, &xc, c->v, L->wv, 0, nv, c->xn, n);
+    if (L->bq) op_add_bias(c->q, (const float *)L->bq->data, n, nq);
+    if (L->bk) op_add_bias(c->k, (const float *)L->bk->data, n, nk);
+    if (L->bv) op_add_bias(c->v, (const float *)L->bv->data, n, nv);
+    if (L->q_norm) head_norm(c->q, (const float *)L->q_norm->data, n, (int)hp->n_head, hp->head_dim_k, hp->rms_eps);
+    if (L->k_norm) head_norm(c->k, (const float *)L->k_norm->data, n, (int)hp->n_head_kv, hp->head_dim_k, hp->rms_eps);
+    for (int t = 0; t < n; t++) {
+        const float *cs = c->rope_cs + (size_t)t * hp->n_rot;
+        op_rope_apply(c->q + (size_t)t * nq, cs, (int)hp->n_head, hp->head_dim_k, hp->n_rot, hp->rope_type);
+        op_rope_apply(c->k + (size_t)t * nk, cs, (int)hp->n_head_kv, hp->head_dim_k, hp->n_rot, hp->rope_type);
+    }
+    store_kv(c, il, s);
+
+    attn_job j = {c, s, il, {0}};
+    fr_chunker_init(&j.ch, (int64_t)n * hp->n_head, 1);
+    fr_pool_run(c->pool, attn_worker, &j);
+
+    /* output projection into xn, then residual add */
+    fr_xq_cache xo = {0};
+    fwd_linear(c, &xo, c->xn, L->wo, 0, e, c->att, n);
+    if (L->bo) op_add_bias(c->xn, (const float *)L->bo->data, n, e);
+    for (size_t i = 0; i < (size_t)n * e; i++) c->x[i] += c->xn[i];
+    (void)no;
+}

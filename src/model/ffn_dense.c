@@ -1,0 +1,16 @@
+/* ffn_dense.c: the dense SwiGLU feed-forward block: x += W_down (silu(W_gate xn) * W_up xn). */
+#include "model/forward.h"
+
+void blk_ffn_dense(fr_ctx *c, const fr_layer *L, const fr_step *s) {
+    const fr_hparams *hp = &c->m->hp;
+    int n = s->n;
+    int64_t e = hp->n_embd, f = L->ffn_gate->ne[1];
+    op_rms_norm(c->xn, c->x, (const float *)L->ffn_norm->data, n, e, hp->rms_eps);
+    fr_xq_cache xc = {0};
+    fwd_linear(c, &xc, c->ff_a, L->ffn_gate, 0, f, c->xn, n);
+    fwd_linear(c, &xc, c->ff_b, L->ffn_up, 0, f, c->xn, n);
+    op_swiglu(c->ff_a, c->ff_a, c->ff_b, (int64_t)n * f);
+    fr_xq_cache xd = {0};
+    fwd_linear(c, &xd, c->xn, L->ffn_down, 0, e, c->ff_a, n);
+    for (size_t i = 0; i < (size_t)n * e; i++) c->x[i] += c->xn[i];
+}

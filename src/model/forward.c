@@ -1,0 +1,100 @@
+/* forward.c: fr_decode: validates a batch, reserves KV space, embeds the tokens, runs
+ * every layer's attention and FFN blocks, and computes the requested logits. */
+#include "model/forward.h"
+
+#include <string.h>
+
+#pragma weak blk_attn_mla
+#pragma weak blk_ffn_moe
+
+void fwd_linear(fr_ctx *c, fr_xq_cache *xc, float *y, const fr_tensor *w, int64_t row0,
+                int64_t n_out, const float *x, int n) {
+    fr_type t = fr_type_get(w->type)->vec_dot_type;
+    if (xc->src != x || xc->type != t) {
+        if (t == FR_TYPE_F32) {
+            xc->xq = x;
+        } else {
+            FR_ASSERT(fr_row_size(t, w->ne[0]) * (size_t)n <= c->xq_bytes);
+            op_quantize_rows(c->pool, c->xq, t, x, n, w->ne[0]);
+            xc->xq = c->xq;
+        }
+        xc->src = x;
+        xc->type = t;
+    }
+    op_matmul(c->pool, y, n_out, w, row0, n_out, xc->xq, n);
+}
+
+static int check_batch(fr_ctx *c, const fr_batch *b, const int32_t *seq, fr_err *err) {
+    const fr_hparams *hp = &c->m->hp;
+    if (b->n <= 0) return fr_fail(err, FR_EINVAL, "empty batch");
+    if (b->n > c->p.n_batch)
+        return fr_fail(err, FR_EINVAL, "batch of %d tokens exceeds n_batch %d", b->n, c->p.n_batch);
+    /* each sequence's tokens must continue it in order */
+    for (int i = 0; i < b->n; i++) {
+        if (b->tokens[i] < 0 || (uint32_t)b->tokens[i] >= hp->n_vocab)
+            return fr_fail(err, FR_EINVAL, "token id %d at batch index %d is out of range [0, %u)",
+                           b->tokens[i], i, hp->n_vocab);
+        int s = seq[i];
+        if (s < 0 || s >= c->kv.n_seq)
+            return fr_fail(err, FR_EINVAL, "sequence id %d out of range [0, %d)", s, c->kv.n_seq);
+        int32_t expect = c->kv.seqs[s].n_pos;
+        for (int j = 0; j < i; j++)
+            if (seq[j] == s) expect++;
+        if (b->pos[i] != expect)
+            return fr_fail(err, FR_EINVAL,
+                           "token %d of sequence %d has position %d, expected %d (sequences grow "
+                           "one position at a time)", i, s, b->pos[i], expect);
+    }
+    return 0;
+}
+
+int fr_decode(fr_ctx *c, const fr_batch *b, fr_err *err) {
+    const fr_model *m = c->m;
+    const fr_hparams *hp = &m->hp;
+    const int32_t *seq = b->seq ? b->seq : c->seq_zero; /* default: all in sequence 0 */
+    int rc = check_batch(c, b, seq, err);
+    if (rc) return rc;
+    /* reserve KV space per sequence (all or nothing for a single sequence batch) */
+    for (int s = 0; s < c->kv.n_seq; s++) {
+        int32_t cnt = 0;
+        for (int i = 0; i < b->n; i++) cnt += seq[i] == s;
+        if (cnt && (rc = fr_kv_reserve(&c->kv, s, cnt, err))) return rc;
+    }
+    int n = b->n;
+    fr_step st = {n, b->pos, seq};
+
+    /* embeddings */
+    const fr_type_traits *te = fr_type_get(m->tok_embd->type);
+    for (int i = 0; i < n; i++)
+        te->to_float(c->x + (size_t)i * hp->n_embd, fr_tensor_row(m->tok_embd, b->tokens[i]), hp->n_embd);
+    /* rope tables per token */
+    const float *ff = m->rope_freqs ? (const float *)m->rope_freqs->data : NULL;
+    for (int i = 0; i < n; i++) op_rope_cache(c->rope_cs + (size_t)i * hp->n_rot, hp, ff, b->pos[i]);
+
+    for (int il = 0; il < (int)hp->n_layer; il++) {
+        const fr_layer *L = &m->layers[il];
+        if (L->wkv_a_mqa) blk_attn_mla(c, L, il, &st);
+        else blk_attn_gqa(c, L, il, &st);
+        if (L->is_moe) blk_ffn_moe(c, L, &st);
+        else blk_ffn_dense(c, L, &st);
+    }
+    /* sequences advance only once the whole batch is in the cache */
+    for (int i = 0; i < n; i++)
+        if (b->pos[i] + 1 > c->kv.seqs[seq[i]].n_pos) c->kv.seqs[seq[i]].n_pos = b->pos[i] + 1;
+
+    /* logits of the requested tokens: gather their rows, norm, project */
+    int n_out = 0;
+    for (int i = 0; i < n; i++)
+        if (b->logits ? b->logits[i] != 0 : i == n - 1) c->out_idx[n_out++] = i;
+    for (int j = 0; j < n_out; j++)
+        if (c->out_idx[j] != j)
+            memcpy(c->x + (size_t)j * hp->n_embd, c->x + (size_t)c->out_idx[j] * hp->n_embd,
+                   sizeof(float) * hp->n_embd);
+    c->n_out = n_out;
+    if (n_out) {
+        op_rms_norm(c->xn, c->x, (const float *)m->output_norm->data, n_out, hp->n_embd, hp->rms_eps);
+        fr_xq_cache xc = {0};
+        fwd_linear(c, &xc, c->logits, m->output, 0, hp->n_vocab, c->xn, n_out);
+    }
+    return 0;
+}

@@ -1,0 +1,141 @@
+/* ops.c: norms, bias, activations, RoPE, and the threaded matrix-vector product. */
+#include "model/ops.h"
+
+#include <math.h>
+#include <string.h>
+
+void op_rms_norm(float *out, const float *x, const float *w, int n_tok, int64_t n, float eps) {
+    for (int t = 0; t < n_tok; t++) {
+        const float *xt = x + (size_t)t * n;
+        float *ot = out + (size_t)t * n;
+        double sum = 0.0; /* ggml accumulates in double too */
+        for (int64_t i = 0; i < n; i++) sum += (double)xt[i] * xt[i];
+        float scale = 1.0f / sqrtf((float)(sum / (double)n) + eps);
+        if (w)
+            for (int64_t i = 0; i < n; i++) ot[i] = xt[i] * scale * w[i];
+        else
+            for (int64_t i = 0; i < n; i++) ot[i] = xt[i] * scale;
+    }
+}
+
+typedef struct {
+    void *dst;
+    const fr_type_traits *tr;
+    size_t row;
+    const float *x;
+    int n_tok;
+    int64_t n_in;
+} quant_job;
+
+static void quant_worker(void *arg, int ith, int nth) {
+    quant_job *j = arg;
+    for (int t = ith; t < j->n_tok; t += nth)
+        j->tr->from_float((char *)j->dst + (size_t)t * j->row, j->x + (size_t)t * j->n_in, j->n_in);
+}
+
+void op_quantize_rows(fr_pool *pool, void *dst, fr_type t, const float *x, int n_tok, int64_t n_in) {
+    quant_job j = {dst, fr_type_get(t), fr_row_size(t, n_in), x, n_tok, n_in};
+    if (t == FR_TYPE_F32) {
+        memcpy(dst, x, sizeof(float) * (size_t)n_tok * (size_t)n_in);
+        return;
+    }
+    if (n_tok == 1) quant_worker(&j, 0, 1);
+    else fr_pool_run(pool, quant_worker, &j);
+}
+
+typedef struct {
+    float *out;
+    int64_t ld_out;
+    const fr_tensor *w;
+    int64_t row0, n_out;
+    const char *xq;
+    size_t x_row;
+    int n_tok;
+    fr_vec_dot_fn dot;
+    fr_chunker ch;
+} matmul_job;
+
+static void matmul_worker(void *arg, int ith, int nth) {
+    matmul_job *j = arg;
+    int64_t lo, hi, n_in = j->w->ne[0];
+    (void)ith, (void)nth;
+    while (fr_chunker_next(&j->ch, &lo, &hi)) {
+        for (int64_t r = lo; r < hi; r++) {
+            const void *wr = fr_tensor_row(j->w, j->row0 + r);
+            for (int t = 0; t < j->n_tok; t++)
+                j->dot(n_in, &j->out[(size_t)t * j->ld_out + r], wr, j->xq + (size_t)t * j->x_row);
+        }
+    }
+}
+
+void op_matmul(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
+               int64_t n_out, const void *xq, int n_tok) {
+    const fr_type_traits *tr = fr_type_get(w->type);
+    matmul_job j = {out, ld_out, w, row0, n_out, xq, fr_row_size(tr->vec_dot_type, w->ne[0]),
+                    n_tok, tr->vec_dot, {0}};
+    int nth = fr_pool_size(pool);
+    int64_t chunk = n_out / (nth * 8);
+    if (chunk < 4) chunk = 4;
+    if (chunk > 64) chunk = 64;
+    fr_chunker_init(&j.ch, n_out, chunk);
+    fr_pool_run(pool, matmul_worker, &j);
+}
+
+void op_add_bias(float *x, const float *b, int n_tok, int64_t n) {
+    for (int t = 0; t < n_tok; t++)
+        for (int64_t i = 0; i < n; i++) x[(size_t)t * n + i] += b[i];
+}
+
+void op_swiglu(float *out, const float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static float yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base) {
+    return (float)n_dims * logf((float)n_ctx_orig / (n_rot * 2.0f * (float)M_PI)) / (2.0f * logf(base));
+}
+
+void op_rope_cache(float *cs, const fr_hparams *hp, const float *freq_factors, int32_t pos) {
+    int n_dims = (int)hp->n_rot;
+    float theta_scale = powf(hp->rope_freq_base, -2.0f / (float)n_dims);
+    float freq_scale = hp->rope_freq_scale, ext = hp->yarn_ext_factor;
+    float corr0 = 0, corr1 = 0;
+    if (ext != 0.0f) {
+        float start = floorf(yarn_corr_dim(n_dims, (int)hp->rope_n_ctx_orig, hp->yarn_beta_fast,
+                                           hp->rope_freq_base));
+        float end = ceilf(yarn_corr_dim(n_dims, (int)hp->rope_n_ctx_orig, hp->yarn_beta_slow,
+                                        hp->rope_freq_base));
+        corr0 = start > 0 ? start : 0;
+        corr1 = end < (float)(n_dims - 1) ? end : (float)(n_dims - 1);
+    }
+    float theta = (float)pos;
+    for (int i0 = 0; i0 < n_dims; i0 += 2) {
+        float ff = freq_factors ? freq_factors[i0 / 2] : 1.0f;
+        float theta_extrap = theta / ff;
+        float theta_interp = freq_scale * theta_extrap;
+        float th = theta_interp, mscale = hp->yarn_attn_factor;
+        if (ext != 0.0f) {
+            float y = ((float)(i0 / 2) - corr0) / fmaxf(0.001f, corr1 - corr0);
+            float ramp = (1.0f - fminf(1.0f, fmaxf(0.0f, y))) * ext;
+            th = theta_interp * (1.0f - ramp) + theta_extrap * ramp;
+            mscale *= 1.0f + 0.1f * logf(1.0f / freq_scale);
+        }
+        cs[i0] = cosf(th) * mscale;
+        cs[i0 + 1] = sinf(th) * mscale;
+        theta *= theta_scale;
+    }
+}
+
+void op_rope_apply(float *x, const float *cs, int n_heads, int64_t head_dim, int64_t n_rot,
+                   fr_rope_type type) {
+    for (int h = 0; h < n_heads; h++) {
+        float *xh = x + (size_t)h * head_dim;
+        for (int64_t i0 = 0; i0 < n_rot; i0 += 2) {
+            float c = cs[i0], s = cs[i0 + 1];
+            int64_t a = type == FR_ROPE_NEOX ? i0 / 2 : i0;
+            int64_t b = type == FR_ROPE_NEOX ? i0 / 2 + n_rot / 2 : i0 + 1;
+            float x0 = xh[a], x1 = xh[b];
+            xh[a] = x0 * c - x1 * s;
+            xh[b] = x0 * s + x1 * c;
+        }
+    }
+}
