@@ -3,6 +3,7 @@
  * input: every truncation of a valid file, hand-built malformed headers (each must fail with
  * a message naming the key or tensor), and random byte mutations. Also the seed-corpus
  * generator for tests/fuzz/corpus/gguf (FRUGAL_GGUF_CORPUS=dir writes the seeds there). */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -626,6 +627,53 @@ static void open_errors(void) {
     T_EXPECT(gguf_open(&f, t_tmp_dir(), &e) == FR_EIO && strstr(e.msg, "directory"), "%s", e.msg);
 }
 
+/* llama.cpp's vocab files (written by gguf-py, an independent writer): each must open, and
+ * writing its metadata back must reproduce the file byte for byte (plus header padding) */
+static void shared_vocab(void) {
+    char dir[600], path[1200];
+    const char *sh = t_shared_dir();
+    DIR *d;
+    if (!sh || (snprintf(dir, sizeof dir, "%s/vocab", sh), !(d = opendir(dir)))) {
+        t_skip("no shared vocab dir");
+        return;
+    }
+    int n_files = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 5, ".gguf")) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        gguf_file *f;
+        fr_err e;
+        T_EXPECT(gguf_open(&f, path, &e) == 0, "%s", e.msg);
+        if (!f) continue;
+        n_files++;
+        const gguf_value *tok;
+        T_EXPECT(gguf_get_arr(f, "tokenizer.ggml.tokens", GGUF_T_STRING, &tok, &e) == 0 &&
+                     tok->v.arr.n > 100, "%s: tokens: %s", path, e.msg);
+        gguf_writer *w = gguf_writer_create(f->version);
+        char key[256];
+        for (uint64_t i = 0; i < f->n_kv; i++)
+            gguf_w_value(w, gguf_str_copy(key, sizeof key, f->kv[i].key), &f->kv[i].val);
+        char *buf = NULL;
+        size_t n = 0;
+        T_EXPECT(f->n_tensors == 0, "%s: vocab file with tensors", path);
+        if (finish_mem(w, NULL, &buf, &n) == 0) {
+            size_t diff = 0;
+            while (diff < n && diff < f->size && buf[diff] == (char)f->base[diff]) diff++;
+            T_EXPECT(n >= f->size && diff == f->size, "%s: rewrite differs at byte %zu (sizes %zu, %zu)",
+                     path, diff, n, f->size);
+            for (size_t k = f->size; k < n; k++) T_EXPECT(buf[k] == 0, "%s: padding", path);
+        }
+        free(buf);
+        gguf_writer_free(w);
+        gguf_close(f);
+    }
+    closedir(d);
+    printf("     %d vocab files opened and rewritten\n", n_files);
+    T_EXPECT(n_files > 0, "no .gguf in %s", dir);
+}
+
 /* the private block table must agree with src/quant's (when that is linked in) */
 #pragma weak fr_type_get
 static void type_table(void) {
@@ -702,6 +750,7 @@ void suite_gguf(void) {
     T_CASE(bad_kv);
     T_CASE(bad_tensors);
     T_CASE(open_errors);
+    T_CASE(shared_vocab);
     T_CASE(type_table);
     T_CASE(corpus_seeds);
 }
