@@ -15,9 +15,9 @@
 
 #include "gguf/gguf.h"
 
-#define GGML_MAX_NAME 64     /* ggml's tensor name buffer, NUL included */
-#define KV_MIN_BYTES 13      /* key length (8) + value type (4) + smallest value (1) */
-#define TENSOR_MIN_BYTES 32  /* name length 8, n_dims 4, one ne 8, type 4, offset 8 */
+#define GGML_MAX_NAME 64    /* ggml's tensor name buffer, NUL included */
+#define KV_MIN_BYTES 13     /* key length (8) + value type (4) + smallest value (1) */
+#define TENSOR_MIN_BYTES 32 /* name length 8, n_dims 4, one ne 8, type 4, offset 8 */
 
 typedef struct name_index {
     uint64_t *slots; /* entry index + 1; 0 = empty */
@@ -91,7 +91,9 @@ static uint64_t le(const uint8_t *b, int n) {
     return v;
 }
 
-static uint64_t remaining(const reader *r) { return r->f->size - r->pos; }
+static uint64_t remaining(const reader *r) {
+    return r->f->size - r->pos;
+}
 
 static int rd_bytes(reader *r, uint64_t n, const uint8_t **out, const char *what) {
     *out = r->f->base; /* on failure too: keeps the compiler's flow analysis quiet */
@@ -126,8 +128,8 @@ static int rd_str(reader *r, gguf_str *s, const char *what) {
     if (rc) return rc;
     if (len > remaining(r))
         return rfail(r, FR_EFORMAT,
-                     "%s: string length %" PRIu64 " at offset %" PRIu64
-                     " exceeds the %" PRIu64 " bytes left in the file (size %zu)",
+                     "%s: string length %" PRIu64 " at offset %" PRIu64 " exceeds the %" PRIu64
+                     " bytes left in the file (size %zu)",
                      what, len, r->pos - 8, remaining(r), r->f->size);
     if ((rc = rd_bytes(r, len, &b, what))) return rc;
     s->len = len, s->ptr = (const char *)b;
@@ -150,7 +152,9 @@ static int index_init(reader *r, name_index *ix, uint64_t n) {
     return ix->slots ? 0 : FR_ENOMEM;
 }
 
-static gguf_str kv_name(const void *tab, uint64_t i) { return ((const gguf_kv *)tab)[i].key; }
+static gguf_str kv_name(const void *tab, uint64_t i) {
+    return ((const gguf_kv *)tab)[i].key;
+}
 static gguf_str tensor_name(const void *tab, uint64_t i) {
     return ((const gguf_tensor *)tab)[i].name;
 }
@@ -176,11 +180,17 @@ static int parse_value(reader *r, gguf_vtype t, gguf_value *out) {
     int rc = 0;
     out->type = t;
     switch (t) {
-    case GGUF_T_UINT8: case GGUF_T_UINT16: case GGUF_T_UINT32: case GGUF_T_UINT64:
+    case GGUF_T_UINT8:
+    case GGUF_T_UINT16:
+    case GGUF_T_UINT32:
+    case GGUF_T_UINT64:
         rc = rd_uint(r, (int)gguf_vtype_size(t), &x, "value");
         out->v.u64 = x;
         return rc;
-    case GGUF_T_INT8: case GGUF_T_INT16: case GGUF_T_INT32: case GGUF_T_INT64: {
+    case GGUF_T_INT8:
+    case GGUF_T_INT16:
+    case GGUF_T_INT32:
+    case GGUF_T_INT64: {
         int n = (int)gguf_vtype_size(t);
         rc = rd_uint(r, n, &x, "value");
         if (n < 8 && (x >> (8 * n - 1))) x |= ~0ull << (8 * n); /* sign-extend */
@@ -225,8 +235,8 @@ static int parse_array(reader *r, gguf_value *out, int depth) {
     if ((rc = rd_u32(r, &et, "array element type")) || (rc = rd_uint(r, 8, &n, "array count")))
         return rc;
     if (et >= GGUF_T_COUNT)
-        return rfail(r, FR_EFORMAT, "unknown array element type %" PRIu32 " (expected 0..%d)",
-                     et, GGUF_T_COUNT - 1);
+        return rfail(r, FR_EFORMAT, "unknown array element type %" PRIu32 " (expected 0..%d)", et,
+                     GGUF_T_COUNT - 1);
     out->v.arr.type = (gguf_vtype)et;
     out->v.arr.n = n;
     size_t es = gguf_vtype_size((gguf_vtype)et);
@@ -235,8 +245,7 @@ static int parse_array(reader *r, gguf_value *out, int depth) {
         return rfail(r, FR_EFORMAT,
                      "array of %" PRIu64 " %s at offset %" PRIu64 " needs at least %" PRIu64
                      " bytes each, only %" PRIu64 " bytes remain (file size %zu)",
-                     n, gguf_vtype_name((gguf_vtype)et), r->pos, min, remaining(r),
-                     r->f->size);
+                     n, gguf_vtype_name((gguf_vtype)et), r->pos, min, remaining(r), r->f->size);
     if (es) {
         const uint8_t *b;
         if ((rc = rd_bytes(r, n * es, &b, "array data"))) return rc;
@@ -268,15 +277,14 @@ static int parse_header(reader *r, uint64_t *n_kv, uint64_t *n_tensors) {
     uint64_t x;
     int rc;
     snprintf(r->ctx, sizeof r->ctx, "header");
-    if (f->size == 0)
-        return rfail(r, FR_EFORMAT, "empty file (0 bytes), expected a GGUF header");
+    if (f->size == 0) return rfail(r, FR_EFORMAT, "empty file (0 bytes), expected a GGUF header");
     if ((rc = rd_bytes(r, 4, &m, "magic"))) return rc;
     if (memcmp(m, "GGUF", 4)) {
         char c[4];
         for (int i = 0; i < 4; i++) c[i] = m[i] >= 0x20 && m[i] < 0x7f ? (char)m[i] : '?';
         return rfail(r, FR_EFORMAT,
-                     "not a GGUF file: magic is '%.4s' (%02x %02x %02x %02x), expected 'GGUF'",
-                     c, m[0], m[1], m[2], m[3]);
+                     "not a GGUF file: magic is '%.4s' (%02x %02x %02x %02x), expected 'GGUF'", c,
+                     m[0], m[1], m[2], m[3]);
     }
     if ((rc = rd_uint(r, 4, &x, "version"))) return rc;
     f->version = (uint32_t)x;
@@ -304,8 +312,7 @@ static int parse_header(reader *r, uint64_t *n_kv, uint64_t *n_tensors) {
         return rfail(r, FR_EFORMAT,
                      "n_tensors = %" PRIu64 ", but the %" PRIu64 " bytes after the header and "
                      "%" PRIu64 " key/value pairs hold at most %" PRIu64 " tensor infos",
-                     *n_tensors, rem, *n_kv,
-                     (rem - *n_kv * KV_MIN_BYTES) / TENSOR_MIN_BYTES);
+                     *n_tensors, rem, *n_kv, (rem - *n_kv * KV_MIN_BYTES) / TENSOR_MIN_BYTES);
     return 0;
 }
 
@@ -338,7 +345,8 @@ static int parse_kvs(reader *r, uint64_t n_kv) {
     if (a) {
         snprintf(r->ctx, sizeof r->ctx, "key 'general.alignment'");
         if (a->val.type != GGUF_T_UINT32)
-            return rfail(r, FR_EFORMAT, "expected type u32, found %s", gguf_vtype_name(a->val.type));
+            return rfail(r, FR_EFORMAT, "expected type u32, found %s",
+                         gguf_vtype_name(a->val.type));
         uint64_t al = a->val.v.u64;
         if (al == 0 || (al & (al - 1)))
             return rfail(r, FR_EFORMAT, "alignment %" PRIu64 " is not a nonzero power of two", al);
@@ -359,8 +367,8 @@ static int parse_tensor_info(reader *r, uint64_t i) {
     if ((rc = rd_str(r, &t->name, "tensor name"))) return rc;
     snprintf(r->ctx, sizeof r->ctx, "tensor '%s'", show(nb, sizeof nb, t->name));
     if (t->name.len >= GGML_MAX_NAME)
-        return rfail(r, FR_EFORMAT, "name is %" PRIu64 " bytes long, the limit is %d",
-                     t->name.len, GGML_MAX_NAME - 1);
+        return rfail(r, FR_EFORMAT, "name is %" PRIu64 " bytes long, the limit is %d", t->name.len,
+                     GGML_MAX_NAME - 1);
     uint64_t *slot =
         index_slot(&r->p->tensor_index, f->tensors, tensor_name, t->name.ptr, t->name.len);
     if (*slot)
@@ -388,7 +396,9 @@ static int parse_tensor_info(reader *r, uint64_t i) {
     return 0;
 }
 
-typedef struct { uint64_t offset, nbytes, idx; } extent;
+typedef struct {
+    uint64_t offset, nbytes, idx;
+} extent;
 
 static int by_offset(const void *a, const void *b) {
     const extent *x = a, *y = b;
@@ -452,8 +462,8 @@ static int parse(reader *r) {
 
 /* ---- open / close ---- */
 
-static int open_common(gguf_file **out, const char *path, const void *buf, size_t size,
-                       int mapped, fr_err *err) {
+static int open_common(gguf_file **out, const char *path, const void *buf, size_t size, int mapped,
+                       fr_err *err) {
     gguf_file *f = calloc(1, sizeof *f);
     gguf_priv *p = calloc(1, sizeof *p);
     char *pc = strdup(path);

@@ -16,17 +16,17 @@ typedef struct {
 
 /* ids and geometry as in ggml's type_traits (ids 4, 5, 31..33, 36..38 were removed) */
 static const ggml_type_row ggml_types[] = {
-    [0] = {"f32", 1, 4},          [1] = {"f16", 1, 2},         [2] = {"q4_0", 32, 18},
-    [3] = {"q4_1", 32, 20},       [6] = {"q5_0", 32, 22},      [7] = {"q5_1", 32, 24},
-    [8] = {"q8_0", 32, 34},       [9] = {"q8_1", 32, 36},      [10] = {"q2_K", 256, 84},
-    [11] = {"q3_K", 256, 110},    [12] = {"q4_K", 256, 144},   [13] = {"q5_K", 256, 176},
-    [14] = {"q6_K", 256, 210},    [15] = {"q8_K", 256, 292},   [16] = {"iq2_xxs", 256, 66},
-    [17] = {"iq2_xs", 256, 74},   [18] = {"iq3_xxs", 256, 98}, [19] = {"iq1_s", 256, 50},
-    [20] = {"iq4_nl", 32, 18},    [21] = {"iq3_s", 256, 110},  [22] = {"iq2_s", 256, 82},
-    [23] = {"iq4_xs", 256, 136},  [24] = {"i8", 1, 1},         [25] = {"i16", 1, 2},
-    [26] = {"i32", 1, 4},         [27] = {"i64", 1, 8},        [28] = {"f64", 1, 8},
-    [29] = {"iq1_m", 256, 56},    [30] = {"bf16", 1, 2},       [34] = {"tq1_0", 256, 54},
-    [35] = {"tq2_0", 256, 66},    [39] = {"mxfp4", 32, 17},
+    [0] = {"f32", 1, 4},         [1] = {"f16", 1, 2},         [2] = {"q4_0", 32, 18},
+    [3] = {"q4_1", 32, 20},      [6] = {"q5_0", 32, 22},      [7] = {"q5_1", 32, 24},
+    [8] = {"q8_0", 32, 34},      [9] = {"q8_1", 32, 36},      [10] = {"q2_K", 256, 84},
+    [11] = {"q3_K", 256, 110},   [12] = {"q4_K", 256, 144},   [13] = {"q5_K", 256, 176},
+    [14] = {"q6_K", 256, 210},   [15] = {"q8_K", 256, 292},   [16] = {"iq2_xxs", 256, 66},
+    [17] = {"iq2_xs", 256, 74},  [18] = {"iq3_xxs", 256, 98}, [19] = {"iq1_s", 256, 50},
+    [20] = {"iq4_nl", 32, 18},   [21] = {"iq3_s", 256, 110},  [22] = {"iq2_s", 256, 82},
+    [23] = {"iq4_xs", 256, 136}, [24] = {"i8", 1, 1},         [25] = {"i16", 1, 2},
+    [26] = {"i32", 1, 4},        [27] = {"i64", 1, 8},        [28] = {"f64", 1, 8},
+    [29] = {"iq1_m", 256, 56},   [30] = {"bf16", 1, 2},       [34] = {"tq1_0", 256, 54},
+    [35] = {"tq2_0", 256, 66},   [39] = {"mxfp4", 32, 17},
 };
 
 bool gguf_type_info(uint32_t type, const char **name, uint32_t *blck_size, uint32_t *type_size) {
@@ -98,7 +98,10 @@ size_t gguf_vtype_size(gguf_vtype t) {
 
 /* ---- printing ---- */
 
-typedef struct { char *buf; size_t cap, len; } sbuf; /* appends, truncating */
+typedef struct {
+    char *buf;
+    size_t cap, len;
+} sbuf; /* appends, truncating */
 
 static void sb_put(sbuf *s, const char *p, size_t n) {
     if (s->len + 1 >= s->cap) return;
@@ -124,11 +127,17 @@ static void sb_quoted(sbuf *s, gguf_str str) {
     sb_put(s, "\"", 1);
     for (uint64_t i = 0; i < str.len && i < max; i++) {
         unsigned char c = (unsigned char)str.ptr[i];
-        if (c == '"' || c == '\\') { sb_put(s, "\\", 1); sb_put(s, (const char *)&c, 1); }
-        else if (c == '\n') sb_put(s, "\\n", 2);
-        else if (c == '\t') sb_put(s, "\\t", 2);
-        else if (c < 0x20 || c == 0x7f) sb_printf(s, "\\x%02x", c);
-        else sb_put(s, (const char *)&c, 1);
+        if (c == '"' || c == '\\') {
+            sb_put(s, "\\", 1);
+            sb_put(s, (const char *)&c, 1);
+        } else if (c == '\n')
+            sb_put(s, "\\n", 2);
+        else if (c == '\t')
+            sb_put(s, "\\t", 2);
+        else if (c < 0x20 || c == 0x7f)
+            sb_printf(s, "\\x%02x", c);
+        else
+            sb_put(s, (const char *)&c, 1);
     }
     sb_put(s, "\"", 1);
     if (str.len > max) sb_printf(s, "...(%" PRIu64 " bytes)", str.len);
@@ -138,32 +147,58 @@ static void sb_value(sbuf *s, const gguf_value *v, uint64_t max_elems, int depth
 
 static void sb_scalar(sbuf *s, gguf_vtype t, const gguf_value *v) {
     switch (t) {
-    case GGUF_T_UINT8: case GGUF_T_UINT16: case GGUF_T_UINT32: case GGUF_T_UINT64:
-        sb_printf(s, "%" PRIu64, v->v.u64); break;
-    case GGUF_T_INT8: case GGUF_T_INT16: case GGUF_T_INT32: case GGUF_T_INT64:
-        sb_printf(s, "%" PRId64, v->v.i64); break;
-    case GGUF_T_FLOAT32: sb_printf(s, "%.9g", v->v.f64); break;
-    case GGUF_T_FLOAT64: sb_printf(s, "%.17g", v->v.f64); break;
-    case GGUF_T_BOOL: sb_printf(s, "%s", v->v.b ? "true" : "false"); break;
-    default: sb_printf(s, "?"); break;
+    case GGUF_T_UINT8:
+    case GGUF_T_UINT16:
+    case GGUF_T_UINT32:
+    case GGUF_T_UINT64:
+        sb_printf(s, "%" PRIu64, v->v.u64);
+        break;
+    case GGUF_T_INT8:
+    case GGUF_T_INT16:
+    case GGUF_T_INT32:
+    case GGUF_T_INT64:
+        sb_printf(s, "%" PRId64, v->v.i64);
+        break;
+    case GGUF_T_FLOAT32:
+        sb_printf(s, "%.9g", v->v.f64);
+        break;
+    case GGUF_T_FLOAT64:
+        sb_printf(s, "%.17g", v->v.f64);
+        break;
+    case GGUF_T_BOOL:
+        sb_printf(s, "%s", v->v.b ? "true" : "false");
+        break;
+    default:
+        sb_printf(s, "?");
+        break;
     }
 }
 
 static void sb_value(sbuf *s, const gguf_value *v, uint64_t max_elems, int depth) {
-    if (v->type == GGUF_T_STRING) { sb_quoted(s, v->v.str); return; }
-    if (v->type != GGUF_T_ARRAY) { sb_scalar(s, v->type, v); return; }
+    if (v->type == GGUF_T_STRING) {
+        sb_quoted(s, v->v.str);
+        return;
+    }
+    if (v->type != GGUF_T_ARRAY) {
+        sb_scalar(s, v->type, v);
+        return;
+    }
     gguf_vtype et = v->v.arr.type;
     sb_printf(s, "[%s x %" PRIu64 "%s", gguf_vtype_name(et), v->v.arr.n, v->v.arr.n ? ": " : "");
     for (uint64_t i = 0; i < v->v.arr.n && i < max_elems; i++) {
         if (i) sb_put(s, ", ", 2);
-        if (et == GGUF_T_STRING) sb_quoted(s, v->v.arr.strs[i]);
+        if (et == GGUF_T_STRING)
+            sb_quoted(s, v->v.arr.strs[i]);
         else if (et == GGUF_T_ARRAY) {
             if (depth < GGUF_MAX_ARRAY_DEPTH) sb_value(s, &v->v.arr.items[i], max_elems, depth + 1);
         } else {
             gguf_value e = {.type = et};
-            if (et == GGUF_T_FLOAT32 || et == GGUF_T_FLOAT64) e.v.f64 = gguf_arr_f64(v, i);
-            else if (et == GGUF_T_BOOL) e.v.b = gguf_arr_i64(v, i) != 0;
-            else e.v.i64 = gguf_arr_i64(v, i);
+            if (et == GGUF_T_FLOAT32 || et == GGUF_T_FLOAT64)
+                e.v.f64 = gguf_arr_f64(v, i);
+            else if (et == GGUF_T_BOOL)
+                e.v.b = gguf_arr_i64(v, i) != 0;
+            else
+                e.v.i64 = gguf_arr_i64(v, i);
             sb_scalar(s, et, &e);
         }
     }

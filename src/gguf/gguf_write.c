@@ -12,7 +12,10 @@
 
 #include "gguf/gguf.h"
 
-typedef struct wkv { char *key; gguf_value val; } wkv; /* val owns its memory */
+typedef struct wkv {
+    char *key;
+    gguf_value val;
+} wkv; /* val owns its memory */
 
 typedef struct wtensor {
     char *name;
@@ -27,11 +30,11 @@ struct gguf_writer {
     size_t n_kv, cap_kv;
     wtensor *t;
     size_t n_t, cap_t;
-    int bad;          /* first misuse while collecting (FR_E* code), reported at write time */
+    int bad; /* first misuse while collecting (FR_E* code), reported at write time */
     fr_err bad_msg;
-    int state;        /* 0 collecting, 1 header written (streaming tensors), 2 finished */
-    size_t next;      /* next tensor to stream */
-    uint64_t pos;     /* bytes written so far */
+    int state;    /* 0 collecting, 1 header written (streaming tensors), 2 finished */
+    size_t next;  /* next tensor to stream */
+    uint64_t pos; /* bytes written so far */
     uint64_t alignment;
 };
 
@@ -301,13 +304,16 @@ static int put_value(gguf_writer *w, FILE *fp, const gguf_value *v, fr_err *err)
         memcpy(&bits, &v->v.f64, 8);
         return put_le(w, fp, bits, 8, err);
     }
-    case GGUF_T_BOOL: return put_le(w, fp, v->v.b, 1, err);
-    case GGUF_T_STRING: return put_str(w, fp, v->v.str, err);
+    case GGUF_T_BOOL:
+        return put_le(w, fp, v->v.b, 1, err);
+    case GGUF_T_STRING:
+        return put_str(w, fp, v->v.str, err);
     case GGUF_T_ARRAY: {
         gguf_vtype et = v->v.arr.type;
         uint64_t n = v->v.arr.n;
         if ((rc = put_le(w, fp, et, 4, err)) || (rc = put_le(w, fp, n, 8, err))) return rc;
-        if (gguf_vtype_size(et)) return put(w, fp, v->v.arr.data, (size_t)(n * gguf_vtype_size(et)), err);
+        if (gguf_vtype_size(et))
+            return put(w, fp, v->v.arr.data, (size_t)(n * gguf_vtype_size(et)), err);
         for (uint64_t i = 0; i < n && !rc; i++)
             rc = et == GGUF_T_STRING ? put_str(w, fp, v->v.arr.strs[i], err)
                                      : put_value(w, fp, &v->v.arr.items[i], err);
@@ -326,11 +332,13 @@ int gguf_writer_write_header(gguf_writer *w, FILE *fp, fr_err *err) {
         if (strcmp(w->kv[i].key, "general.alignment")) continue;
         const gguf_value *a = &w->kv[i].val;
         if (a->type != GGUF_T_UINT32)
-            return fr_fail(err, FR_EINVAL, "gguf writer: key 'general.alignment': expected u32, found %s",
+            return fr_fail(err, FR_EINVAL,
+                           "gguf writer: key 'general.alignment': expected u32, found %s",
                            gguf_vtype_name(a->type));
         if (a->v.u64 == 0 || (a->v.u64 & (a->v.u64 - 1)))
             return fr_fail(err, FR_EINVAL,
-                           "gguf writer: key 'general.alignment': %" PRIu64 " is not a power of two",
+                           "gguf writer: key 'general.alignment': %" PRIu64
+                           " is not a power of two",
                            a->v.u64);
         w->alignment = a->v.u64;
     }
@@ -366,7 +374,8 @@ int gguf_writer_write_header(gguf_writer *w, FILE *fp, fr_err *err) {
 
 int gguf_writer_write_tensor(gguf_writer *w, FILE *fp, int idx, const void *data, fr_err *err) {
     if (w->state != 1)
-        return fr_fail(err, FR_EINVAL, "gguf writer: tensor data before the header or after finish");
+        return fr_fail(err, FR_EINVAL,
+                       "gguf writer: tensor data before the header or after finish");
     if (idx < 0 || (size_t)idx != w->next || w->next >= w->n_t)
         return fr_fail(err, FR_EINVAL, "gguf writer: tensor %d written, expected tensor %zu of %zu",
                        idx, w->next, w->n_t);

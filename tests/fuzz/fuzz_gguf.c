@@ -28,7 +28,9 @@ static void touch_value(const gguf_value *v, int depth) {
     }
 }
 
-static int has_nul(gguf_str s) { return s.len && memchr(s.ptr, 0, (size_t)s.len) != NULL; }
+static int has_nul(gguf_str s) {
+    return s.len && memchr(s.ptr, 0, (size_t)s.len) != NULL;
+}
 
 /* writer round trip of an accepted file: the copy must open and agree */
 static void rewrite(const gguf_file *f) {
@@ -85,7 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         touch_value(&kv->val, 1);
         gguf_str_copy(key, sizeof key, kv->key);
         if (!has_nul(kv->key) && kv->key.len < sizeof key && gguf_find(f, key) != kv) abort();
-        uint32_t u; int32_t s; uint64_t u64; float fl; bool b; gguf_str str;
+        uint32_t u;
+        int32_t s;
+        uint64_t u64;
+        float fl;
+        bool b;
+        gguf_str str;
         const gguf_value *arr;
         gguf_get_u32(f, key, &u, &e);
         gguf_get_i32(f, key, &s, &e);

@@ -14,7 +14,10 @@
 
 /* ---- helpers ---- */
 
-typedef struct { uint8_t *p; size_t n, cap; } bb; /* byte builder for hand-made files */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} bb; /* byte builder for hand-made files */
 
 static void bb_raw(bb *b, const void *p, size_t n) {
     if (b->n + n > b->cap) {
@@ -30,9 +33,15 @@ static void bb_le(bb *b, uint64_t v, int n) {
         bb_raw(b, &c, 1);
     }
 }
-static void bb_u32(bb *b, uint32_t v) { bb_le(b, v, 4); }
-static void bb_u64(bb *b, uint64_t v) { bb_le(b, v, 8); }
-static void bb_str(bb *b, const char *s) { bb_u64(b, strlen(s)), bb_raw(b, s, strlen(s)); }
+static void bb_u32(bb *b, uint32_t v) {
+    bb_le(b, v, 4);
+}
+static void bb_u64(bb *b, uint64_t v) {
+    bb_le(b, v, 8);
+}
+static void bb_str(bb *b, const char *s) {
+    bb_u64(b, strlen(s)), bb_raw(b, s, strlen(s));
+}
 static void bb_hdr(bb *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv) {
     bb_raw(b, "GGUF", 4), bb_u32(b, version), bb_u64(b, n_tensors), bb_u64(b, n_kv);
 }
@@ -76,12 +85,12 @@ static int expect_bad(const bb *b, const char *n1, const char *n2, int line) {
     int rc = open_copy(&f, b->p, b->n, &e);
     if (!rc || f) {
         gguf_close(f);
-        t_fail(__FILE__, line, "accepted a bad file (expected error containing '%s')", n1 ? n1 : "");
+        t_fail(__FILE__, line, "accepted a bad file (expected error containing '%s')",
+               n1 ? n1 : "");
         return 0;
     }
     if ((n1 && !strstr(e.msg, n1)) || (n2 && !strstr(e.msg, n2)) || !strstr(e.msg, "<memory>")) {
-        t_fail(__FILE__, line, "message '%s' lacks '%s' / '%s'", e.msg, n1 ? n1 : "",
-               n2 ? n2 : "");
+        t_fail(__FILE__, line, "message '%s' lacks '%s' / '%s'", e.msg, n1 ? n1 : "", n2 ? n2 : "");
         return 0;
     }
     return 1;
@@ -162,7 +171,8 @@ static void check_values(uint32_t version) {
     gguf_w_arr(w, "a.empty", GGUF_T_UINT8, NULL, 0);
     gguf_w_arr_str(w, "a.str", strs, 3);
     /* arr[arr[arr[i16]]] : [[[-32768, 0, 32767]], []] */
-    gguf_value l3 = {.type = GGUF_T_ARRAY}, l2[2] = {{.type = GGUF_T_ARRAY}, {.type = GGUF_T_ARRAY}};
+    gguf_value l3 = {.type = GGUF_T_ARRAY},
+               l2[2] = {{.type = GGUF_T_ARRAY}, {.type = GGUF_T_ARRAY}};
     l3.v.arr.type = GGUF_T_INT16, l3.v.arr.n = 3, l3.v.arr.data = i16s;
     l2[0].v.arr.type = GGUF_T_ARRAY, l2[0].v.arr.n = 1, l2[0].v.arr.items = &l3;
     l2[1].v.arr.type = GGUF_T_ARRAY, l2[1].v.arr.n = 0;
@@ -182,8 +192,8 @@ static void check_values(uint32_t version) {
     T_EXPECT(f->version == version, "version %u", f->version);
     T_EXPECT(f->n_kv == 22, "n_kv %" PRIu64, f->n_kv);
     const gguf_kv *kv;
-#define SCALAR(key, T, field, want)                                                            \
-    kv = gguf_find(f, key);                                                                     \
+#define SCALAR(key, T, field, want)                                                                \
+    kv = gguf_find(f, key);                                                                        \
     T_EXPECT(kv && kv->val.type == T && kv->val.v.field == (want), "key %s", key)
     SCALAR("u8", GGUF_T_UINT8, u64, 255);
     SCALAR("i8", GGUF_T_INT8, i64, -128);
@@ -204,11 +214,13 @@ static void check_values(uint32_t version) {
     T_EXPECT(kv && kv->val.v.str.len == 0, "empty str");
     kv = gguf_find(f, "nul");
     T_EXPECT(kv && kv->val.v.str.len == sizeof nul_str - 1 &&
-                 !memcmp(kv->val.v.str.ptr, nul_str, sizeof nul_str - 1), "string with NUL");
+                 !memcmp(kv->val.v.str.ptr, nul_str, sizeof nul_str - 1),
+             "string with NUL");
     const gguf_value *a;
     T_CHECK(gguf_get_arr(f, "a.i16", GGUF_T_INT16, &a, &e) == 0, "%s", e.msg);
     T_EXPECT(a->v.arr.n == 3 && gguf_arr_i64(a, 0) == -32768 && gguf_arr_i64(a, 2) == 32767 &&
-                 gguf_arr_f64(a, 0) == -32768.0, "a.i16");
+                 gguf_arr_f64(a, 0) == -32768.0,
+             "a.i16");
     T_CHECK(gguf_get_arr(f, "a.bool", GGUF_T_BOOL, &a, &e) == 0, "%s", e.msg);
     T_EXPECT(gguf_arr_i64(a, 0) == 1 && gguf_arr_i64(a, 1) == 0, "a.bool");
     T_CHECK(gguf_get_arr(f, "a.f64", GGUF_T_FLOAT64, &a, &e) == 0, "%s", e.msg);
@@ -231,13 +243,18 @@ static void check_values(uint32_t version) {
              "a.nested innermost");
     char s[128];
     gguf_value_format(s, sizeof s, a, 4);
-    T_EXPECT(!strcmp(s, "[arr x 2: [arr x 1: [i16 x 3: -32768, 0, 32767]], [arr x 0]]"), "format: %s", s);
+    T_EXPECT(!strcmp(s, "[arr x 2: [arr x 1: [i16 x 3: -32768, 0, 32767]], [arr x 0]]"),
+             "format: %s", s);
     gguf_close(f);
     free(buf);
 }
 
-static void values_v3(void) { check_values(3); }
-static void values_v2(void) { check_values(2); }
+static void values_v3(void) {
+    check_values(3);
+}
+static void values_v2(void) {
+    check_values(2);
+}
 
 static void getters(void) {
     gguf_writer *w = gguf_writer_create(3);
@@ -263,21 +280,25 @@ static void getters(void) {
     T_EXPECT(gguf_get_u64(f, "u64", &u64, &e) == 0 && u64 == 1ull << 40, "u64");
     T_EXPECT(gguf_get_f32(f, "llama.rope.freq_base", &fl, &e) == 0 && fl == 10000.0f, "f32");
     T_EXPECT(gguf_get_bool(f, "flag", &b, &e) == 0 && b, "bool");
-    T_EXPECT(gguf_get_str(f, "general.architecture", &s, &e) == 0 && gguf_str_eq(s, "llama"), "str");
+    T_EXPECT(gguf_get_str(f, "general.architecture", &s, &e) == 0 && gguf_str_eq(s, "llama"),
+             "str");
     u = 7;
     T_EXPECT(gguf_get_u32(f, "i8", &u, &e) == FR_EFORMAT && u == 7 && strstr(e.msg, "'i8'") &&
-                 strstr(e.msg, "-5"), "negative into u32: %s", e.msg);
+                 strstr(e.msg, "-5"),
+             "negative into u32: %s", e.msg);
     T_EXPECT(gguf_get_u32(f, "u64", &u, &e) == FR_EFORMAT && strstr(e.msg, "out of range"),
              "2^40 into u32: %s", e.msg);
     T_EXPECT(gguf_get_u32(f, "general.architecture", &u, &e) == FR_EFORMAT &&
-                 strstr(e.msg, "general.architecture") && strstr(e.msg, "u32") && strstr(e.msg, "str"),
+                 strstr(e.msg, "general.architecture") && strstr(e.msg, "u32") &&
+                 strstr(e.msg, "str"),
              "wrong type: %s", e.msg);
     T_EXPECT(gguf_get_str(f, "flag", &s, &e) == FR_EFORMAT && strstr(e.msg, "bool"), "%s", e.msg);
     T_EXPECT(gguf_get_f32(f, "flag", &fl, &e) == FR_EFORMAT, "bool as f32");
     T_EXPECT(gguf_get_bool(f, "u64", &b, &e) == FR_EFORMAT, "u64 as bool");
     const gguf_value *a;
     T_EXPECT(gguf_get_arr(f, "arr.u32", GGUF_T_FLOAT32, &a, &e) == FR_EFORMAT &&
-                 strstr(e.msg, "arr[f32]") && strstr(e.msg, "arr[u32]"), "%s", e.msg);
+                 strstr(e.msg, "arr[f32]") && strstr(e.msg, "arr[u32]"),
+             "%s", e.msg);
     T_EXPECT(gguf_get_arr(f, "flag", GGUF_T_COUNT, &a, &e) == FR_EFORMAT, "bool as array");
     T_EXPECT(gguf_find(f, "arr.") == NULL && gguf_find(f, "") == NULL, "prefix lookups");
     char c[4];
@@ -289,7 +310,11 @@ static void getters(void) {
 /* tensors with data, written to a file and read back through mmap */
 static void check_tensors(uint32_t version, uint32_t alignment) {
     enum { NT = 4 };
-    static const struct { const char *name; uint32_t type, n_dims; int64_t ne[4]; } ts[NT] = {
+    static const struct {
+        const char *name;
+        uint32_t type, n_dims;
+        int64_t ne[4];
+    } ts[NT] = {
         {"token_embd.weight", 8 /* q8_0 */, 2, {64, 3}},
         {"blk.0.attn_norm.weight", 0 /* f32 */, 1, {5}},
         {"empty", 1 /* f16 */, 2, {0, 4}},
@@ -331,12 +356,14 @@ static void check_tensors(uint32_t version, uint32_t alignment) {
         T_CHECK(t == &f->tensors[i], "find_tensor %s", ts[i].name);
         T_EXPECT(t->type == ts[i].type && t->n_dims == ts[i].n_dims, "%s type/n_dims", ts[i].name);
         for (int d = 0; d < 4; d++)
-            T_EXPECT(t->ne[d] == (d < (int)ts[i].n_dims ? ts[i].ne[d] : 1), "%s ne[%d]", ts[i].name, d);
+            T_EXPECT(t->ne[d] == (d < (int)ts[i].n_dims ? ts[i].ne[d] : 1), "%s ne[%d]", ts[i].name,
+                     d);
         T_EXPECT(t->nbytes == want_bytes[i], "%s nbytes %zu", ts[i].name, t->nbytes);
         T_EXPECT(t->offset % al == 0, "%s offset %" PRIu64 " not aligned", ts[i].name, t->offset);
         const uint8_t *p = t->data;
         T_EXPECT(f->mapped && p == f->base + f->data_offset + t->offset && p >= f->base &&
-                     p + t->nbytes <= f->base + f->size, "%s: data pointer not in the mapping", ts[i].name);
+                     p + t->nbytes <= f->base + f->size,
+                 "%s: data pointer not in the mapping", ts[i].name);
         T_EXPECT(al > 4096 || (uintptr_t)p % al == 0, "%s: data pointer %p not aligned", ts[i].name,
                  (const void *)p);
         T_EXPECT(!memcmp(p, data[i], t->nbytes), "%s: data differs", ts[i].name);
@@ -347,10 +374,18 @@ static void check_tensors(uint32_t version, uint32_t alignment) {
     remove(path);
 }
 
-static void tensors_v3_default(void) { check_tensors(3, 0); }
-static void tensors_v2_align64(void) { check_tensors(2, 64); }
-static void tensors_align1(void) { check_tensors(3, 1); }
-static void tensors_align_big(void) { check_tensors(3, 8192); }
+static void tensors_v3_default(void) {
+    check_tensors(3, 0);
+}
+static void tensors_v2_align64(void) {
+    check_tensors(2, 64);
+}
+static void tensors_align1(void) {
+    check_tensors(3, 1);
+}
+static void tensors_align_big(void) {
+    check_tensors(3, 8192);
+}
 
 static void writer_misuse(void) {
     static const int64_t ne[2] = {33, 2};
@@ -361,7 +396,8 @@ static void writer_misuse(void) {
     T_EXPECT(gguf_w_tensor(w, "bad.q4", 2 /* q4_0 */, 2, ne) < 0, "ne[0]=33 for q4_0 accepted");
     FILE *fp = open_memstream(&buf, &n);
     T_EXPECT(gguf_writer_write_header(w, fp, &e) == FR_EINVAL && strstr(e.msg, "bad.q4") &&
-                 strstr(e.msg, "block size"), "%s", e.msg);
+                 strstr(e.msg, "block size"),
+             "%s", e.msg);
     fclose(fp), free(buf), gguf_writer_free(w);
     w = gguf_writer_create(3);
     gguf_w_u32(w, "general.alignment", 48);
@@ -371,7 +407,8 @@ static void writer_misuse(void) {
     fclose(fp), free(buf), gguf_writer_free(w);
     w = gguf_writer_create(1);
     fp = open_memstream(&buf, &n);
-    T_EXPECT(gguf_writer_write_header(w, fp, &e) == FR_EINVAL && strstr(e.msg, "version"), "%s", e.msg);
+    T_EXPECT(gguf_writer_write_header(w, fp, &e) == FR_EINVAL && strstr(e.msg, "version"), "%s",
+             e.msg);
     fclose(fp), free(buf), gguf_writer_free(w);
     w = gguf_writer_create(3);
     T_EXPECT(gguf_w_tensor(w, "a", 0, 1, ne) == 0 && gguf_w_tensor(w, "a", 0, 1, ne) < 0, "dup");
@@ -387,8 +424,8 @@ static void truncations(void) {
     void *data[3] = {d, d, NULL};
     memset(d, 0x5a, sizeof d);
     build_sample(w);
-    gguf_w_tensor(w, "a", 0, 1, ne);     /* 32 bytes */
-    gguf_w_tensor(w, "b", 0, 2, ne);     /* 64 bytes: the file ends with its data, no padding */
+    gguf_w_tensor(w, "a", 0, 1, ne); /* 32 bytes */
+    gguf_w_tensor(w, "b", 0, 2, ne); /* 64 bytes: the file ends with its data, no padding */
     char *buf = NULL;
     size_t n = 0;
     int rc = finish_mem(w, data, &buf, &n);
@@ -418,7 +455,8 @@ static uint64_t touch_all(const gguf_file *f) {
     }
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         const gguf_tensor *t = &f->tensors[i];
-        if (t->nbytes) h += ((const uint8_t *)t->data)[0] + ((const uint8_t *)t->data)[t->nbytes - 1];
+        if (t->nbytes)
+            h += ((const uint8_t *)t->data)[0] + ((const uint8_t *)t->data)[t->nbytes - 1];
     }
     return h;
 }
@@ -511,13 +549,13 @@ static void bad_kv(void) {
     bb_u32(&b, GGUF_T_UINT8), bb_u64(&b, 1), bb_pad(&b, 1, 1);
     gguf_file *f;
     fr_err e;
-    T_EXPECT(open_copy(&f, b.p, b.n, &e) == 0, "depth %d must be accepted: %s", GGUF_MAX_ARRAY_DEPTH,
-             e.msg);
+    T_EXPECT(open_copy(&f, b.p, b.n, &e) == 0, "depth %d must be accepted: %s",
+             GGUF_MAX_ARRAY_DEPTH, e.msg);
     gguf_close(f);
     b.n = 0, bb_hdr(&b, 3, 0, 1), bb_str(&b, "weird"), bb_u32(&b, 13), bb_pad(&b, 1, 16);
     EXPECT_BAD(&b, "'weird'", "unknown value type 13");
-    b.n = 0, bb_hdr(&b, 3, 0, 1), bb_str(&b, "weird.arr"), bb_u32(&b, GGUF_T_ARRAY),
-    bb_u32(&b, 77), bb_u64(&b, 1), bb_pad(&b, 1, 16);
+    b.n = 0, bb_hdr(&b, 3, 0, 1), bb_str(&b, "weird.arr"), bb_u32(&b, GGUF_T_ARRAY), bb_u32(&b, 77),
+    bb_u64(&b, 1), bb_pad(&b, 1, 16);
     EXPECT_BAD(&b, "'weird.arr'", "77");
     b.n = 0, bb_hdr(&b, 3, 0, 2), bb_kv_u32(&b, "dup", 1), bb_kv_u32(&b, "dup", 2);
     EXPECT_BAD(&b, "'dup'", "duplicate");
@@ -611,18 +649,21 @@ static void open_errors(void) {
     fr_err e;
     char path[512];
     T_EXPECT(gguf_open(&f, "/nonexistent/x.gguf", &e) == FR_EIO && !f &&
-                 strstr(e.msg, "/nonexistent/x.gguf"), "%s", e.msg);
+                 strstr(e.msg, "/nonexistent/x.gguf"),
+             "%s", e.msg);
     snprintf(path, sizeof path, "%s/empty.gguf", t_tmp_dir());
     FILE *fp = fopen(path, "wb");
     T_CHECK(fp, "create");
     fclose(fp);
     T_EXPECT(gguf_open(&f, path, &e) == FR_EFORMAT && !f && strstr(e.msg, path) &&
-                 strstr(e.msg, "empty"), "%s", e.msg);
+                 strstr(e.msg, "empty"),
+             "%s", e.msg);
     fp = fopen(path, "wb");
     fwrite("GGUF\3\0", 1, 6, fp);
     fclose(fp);
     T_EXPECT(gguf_open(&f, path, &e) == FR_EFORMAT && !f && strstr(e.msg, path) &&
-                 strstr(e.msg, "truncated"), "%s", e.msg);
+                 strstr(e.msg, "truncated"),
+             "%s", e.msg);
     remove(path);
     T_EXPECT(gguf_open(&f, t_tmp_dir(), &e) == FR_EIO && strstr(e.msg, "directory"), "%s", e.msg);
 }
@@ -650,7 +691,8 @@ static void shared_vocab(void) {
         n_files++;
         const gguf_value *tok;
         T_EXPECT(gguf_get_arr(f, "tokenizer.ggml.tokens", GGUF_T_STRING, &tok, &e) == 0 &&
-                     tok->v.arr.n > 100, "%s: tokens: %s", path, e.msg);
+                     tok->v.arr.n > 100,
+                 "%s: tokens: %s", path, e.msg);
         gguf_writer *w = gguf_writer_create(f->version);
         char key[256];
         for (uint64_t i = 0; i < f->n_kv; i++)
@@ -661,8 +703,8 @@ static void shared_vocab(void) {
         if (finish_mem(w, NULL, &buf, &n) == 0) {
             size_t diff = 0;
             while (diff < n && diff < f->size && buf[diff] == (char)f->base[diff]) diff++;
-            T_EXPECT(n >= f->size && diff == f->size, "%s: rewrite differs at byte %zu (sizes %zu, %zu)",
-                     path, diff, n, f->size);
+            T_EXPECT(n >= f->size && diff == f->size,
+                     "%s: rewrite differs at byte %zu (sizes %zu, %zu)", path, diff, n, f->size);
             for (size_t k = f->size; k < n; k++) T_EXPECT(buf[k] == 0, "%s: padding", path);
         }
         free(buf);
@@ -694,9 +736,9 @@ static void type_table(void) {
             T_EXPECT(!known, "type %u known here but not in src/quant", t);
             continue;
         }
-        T_EXPECT(known && bs == (uint32_t)q->blck_size && ts == q->type_size &&
-                     !strcmp(name, q->name), "type %u: %s %u %u vs %s %d %zu", t, name, bs, ts,
-                 q->name, q->blck_size, q->type_size);
+        T_EXPECT(
+            known && bs == (uint32_t)q->blck_size && ts == q->type_size && !strcmp(name, q->name),
+            "type %u: %s %u %u vs %s %d %zu", t, name, bs, ts, q->name, q->blck_size, q->type_size);
     }
 }
 
@@ -710,10 +752,12 @@ static void corpus_seeds(void) {
         void *data[3] = {d, d, NULL};
         memset(d, 0x3c, sizeof d);
         if (s == 0 || s == 3) build_sample(w);
-        if (s == 1) gguf_w_str(w, "general.architecture", "llama"), gguf_w_u32(w, "general.alignment", 16);
+        if (s == 1)
+            gguf_w_str(w, "general.architecture", "llama"), gguf_w_u32(w, "general.alignment", 16);
         if (s != 2) gguf_w_tensor(w, "q8", 8, 1, ne1);
-        if (s != 2) gguf_w_tensor(w, s == 3 ? "q4k" : "f32", s == 3 ? 12 : 0, s == 3 ? 2 : 1,
-                                  s == 3 ? ne2 : ne1);
+        if (s != 2)
+            gguf_w_tensor(w, s == 3 ? "q4k" : "f32", s == 3 ? 12 : 0, s == 3 ? 2 : 1,
+                          s == 3 ? ne2 : ne1);
         if (s == 2) data[0] = NULL;
         char *buf = NULL;
         size_t n = 0;
