@@ -7,7 +7,12 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 secs=${1:-30}
-make -j2 fuzz >/tmp/fuzz_gguf_build.$$ 2>&1 || { cat /tmp/fuzz_gguf_build.$$; rm -f /tmp/fuzz_gguf_build.$$; exit 2; }
+if ! make -j2 fuzz >/tmp/fuzz_gguf_build.$$ 2>&1; then
+    tail -n 30 /tmp/fuzz_gguf_build.$$
+    rm -f /tmp/fuzz_gguf_build.$$
+    echo "FAIL fuzz.gguf: make fuzz failed"
+    exit 2
+fi
 rm -f /tmp/fuzz_gguf_build.$$
 work=$(mktemp -d /tmp/fuzz_gguf.XXXXXX) || exit 2
 mkdir -p "$work/corpus"
@@ -15,10 +20,11 @@ cp tests/fuzz/corpus/gguf/* "$work/corpus/"
 build-fuzz/fuzz_gguf -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/" -print_final_stats=1 "$work/corpus" >"$work/log" 2>&1
 rc=$?
-tail -n 25 "$work/log"
+grep -E '^(Done|stat::)|ERROR|SUMMARY' "$work/log" | head -n 20
 if [ $rc -ne 0 ]; then
-    echo "fuzz_gguf: FAILED (rc $rc); log and reproducer in $work" >&2
+    tail -n 40 "$work/log"
+    echo "FAIL fuzz.gguf: fuzzer exit $rc; log and reproducer in $work"
     exit 1
 fi
-echo "fuzz_gguf: ok, $secs s, corpus grew to $(ls "$work/corpus" | wc -l) inputs"
+echo "PASS fuzz.gguf ($secs s, corpus $(ls tests/fuzz/corpus/gguf | wc -l) -> $(ls "$work/corpus" | wc -l) inputs)"
 rm -rf "$work"
