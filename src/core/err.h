@@ -6,19 +6,7 @@
 
 #include <stddef.h>
 
-enum {
-    FR_OK = 0,
-    FR_EIO = -1,      /* cannot open/read/write/map a file */
-    FR_EFORMAT = -2,  /* input is malformed */
-    FR_EUNSUP = -3,   /* valid input we do not support */
-    FR_ENOMEM = -4,   /* allocation failed */
-    FR_EINVAL = -5,   /* bad argument from the user */
-    FR_ERANGE = -6,   /* a limit was exceeded (context full, ...) */
-};
-
-typedef struct fr_err {
-    char msg[512];
-} fr_err;
+#include "frugal.h" /* FR_E* codes and fr_err */
 
 /* Formats msg into e (if e is non-NULL) and returns code, so callers write
  * `return fr_fail(e, FR_EFORMAT, "tensor '%s': ...", name);` */

@@ -41,7 +41,7 @@ int fr_ctx_create(fr_ctx **out, const fr_model *m, const fr_ctx_params *pin, fr_
      * shared RoPE key part as one row and no V row */
     int64_t wk = (int64_t)hp->n_head_kv * hp->head_dim_k, wv = (int64_t)hp->n_head_kv * hp->head_dim_v;
     if (hp->kv_lora_rank) wk = (int64_t)hp->kv_lora_rank + hp->n_rot, wv = 0;
-    int rc = fr_kv_init(&c->kv, c->p.kv_type, (int)hp->n_layer, wk, wv, c->p.n_ctx, 32, c->p.n_seq, err);
+    int rc = fr_kv_init(&c->kv, (fr_type)c->p.kv_type, (int)hp->n_layer, wk, wv, c->p.n_ctx, 32, c->p.n_seq, err);
     if (rc) {
         free(c);
         return rc;

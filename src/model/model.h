@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "frugal.h"
 #include "gguf/gguf.h"
 #include "quant/qtypes.h"
 
@@ -104,7 +105,7 @@ typedef struct fr_layer {
 
 struct tok_vocab;
 
-typedef struct fr_model {
+struct fr_model {
     char *path;
     gguf_file *gguf;
     fr_arch arch;
@@ -120,10 +121,8 @@ typedef struct fr_model {
     struct tok_vocab *vocab;      /* NULL if the file has no tokenizer */
     uint64_t n_params;
     uint64_t n_bytes;             /* weight bytes */
-} fr_model;
+};
 
-int fr_model_load(fr_model **out, const char *path, fr_err *err);
-void fr_model_free(fr_model *m);
 const char *fr_arch_name(fr_arch a);
 /* Prints a summary (arch, hyper-parameters, tensor types, memory) to f. */
 void fr_model_print_info(const fr_model *m, FILE *f);

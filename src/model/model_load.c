@@ -141,3 +141,6 @@ void fr_model_print_info(const fr_model *m, FILE *f) {
             (double)m->n_params / 1e6, (double)m->n_bytes / (1024.0 * 1024.0),
             m->output == m->tok_embd ? "yes" : "no");
 }
+
+uint32_t fr_model_n_vocab(const fr_model *m) { return m->hp.n_vocab; }
+const tok_vocab *fr_model_vocab(const fr_model *m) { return m->vocab; }
