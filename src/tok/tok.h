@@ -37,10 +37,22 @@ int tok_encode(const tok_vocab *v, const char *text, size_t len, bool add_specia
  * produce their text; otherwise they produce nothing. */
 size_t tok_piece(const tok_vocab *v, int32_t id, bool render_special, char *buf, size_t cap);
 
+/* Whole-sequence detokenization, llama_detokenize semantics: remove_special drops a
+ * leading BOS / trailing EOS the vocab adds; unparse_special renders control tokens;
+ * the leading space of SPM text is removed and llama.cpp's space cleanup applies where
+ * the vocab asks for it. *out is malloc'd (not NUL-terminated). */
+int tok_detokenize(const tok_vocab *v, const int32_t *ids, size_t n, bool remove_special,
+                   bool unparse_special, char **out, size_t *out_len, fr_err *err);
+/* The token's text as stored in the vocab (NULL when id is out of range). */
+const char *tok_text(const tok_vocab *v, int32_t id, size_t *len);
+/* "gpt2" or "llama", and the pre-tokenizer name in use ("" for SPM). */
+const char *tok_model_name(const tok_vocab *v);
+const char *tok_pre_name(const tok_vocab *v);
+
 /* Streaming detokenizer: holds back an incomplete UTF-8 sequence until it completes. */
 typedef struct tok_stream { char pend[8]; int n_pend; bool render_special; } tok_stream;
 /* Writes the printable bytes produced by id into out (cap >= 256 recommended) and
- * returns their count. */
+ * returns their count; a count above cap means only cap bytes were written. */
 size_t tok_stream_push(tok_stream *s, const tok_vocab *v, int32_t id, char *out, size_t cap);
 /* Flushes held-back bytes (invalid sequence at end of stream) */
 size_t tok_stream_flush(tok_stream *s, char *out, size_t cap);
