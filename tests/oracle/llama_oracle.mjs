@@ -43,11 +43,12 @@ const context = await model.createContext({
     experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv,
 });
 const seq = context.getSequence();
-const nVocab = model.tokens.vocabSize ?? model.fileInsights.tokens?.vocabSize;
 
 if (cmd === 'logits') {
     const input = ids.map((t) => [t, { generateNext: { logits: true } }]);
     const res = await seq.controlledEvaluate(input);
+    const nVocab = res[0]?.next?.logits?.size; // the full logits map holds every token
+    if (!nVocab) throw new Error('no logits from the oracle');
     const out = new Float32Array(ids.length * nVocab);
     for (let i = 0; i < ids.length; i++) {
         const m = res[i]?.next?.logits;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # test_logits.sh: frugal's logits against llama.cpp's (node-llama-cpp) on synthetic models of
 # every dense architecture and tensor type. F32: max |diff| <= 1e-3 and 32 greedy tokens
-# identical; other types: argmax agreement >= 99% and mean KL <= 5e-3.
+# identical; other types: argmax agreement >= 99% and mean KL <= 5e-3. A single last-bit
+# rounding difference in a quantized kernel can move logits of a random-weight model by
+# ~0.05, so positions where llama.cpp's top-2 logits are within 0.1 are reported as near-ties
+# and left out of the argmax bound (see cmp_logits.mjs).
 # Prints PASS/FAIL/SKIP lines; exits non-zero if any case failed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +26,7 @@ tokens() { awk -v n="$1" -v v="$2" -v s="$3" 'BEGIN{srand(s); for(i=0;i<n;i++) p
 # case NAME ARCH TYPE SEED "synth options"
 case_() {
     local name=$1 arch=$2 type=$3 seed=$4 opts=$5
-    local model=$tmp/$name.gguf npos=72
+    local model=$tmp/$name.gguf npos=128
     if ! "$frugal" synth --arch "$arch" --type "$type" --seed "$seed" $opts -o "$model" 2>"$tmp/err"; then
         echo "FAIL logits.$name: synth failed: $(cat "$tmp/err")"; fails=$((fails+1)); return
     fi
@@ -38,7 +41,7 @@ case_() {
     if ! node "$here/llama_oracle.mjs" logits "$model" "$ids" "$tmp/ref.bin" --kv $kv --threads 2 2>"$tmp/err" >/dev/null; then
         echo "FAIL logits.$name: oracle failed: $(tail -3 "$tmp/err")"; fails=$((fails+1)); return
     fi
-    local bounds="--min-argmax 0.99 --max-kl 5e-3"
+    local bounds="--min-argmax 0.99 --max-kl 5e-3 --tie-margin 0.1"
     [ "$type" = f32 ] && bounds="--max-diff 1e-3"
     local res
     if res=$(node "$here/cmp_logits.mjs" "$tmp/ours.bin" "$tmp/ref.bin" $npos $bounds); then
