@@ -1,0 +1,113 @@
+/* vec_avx512.c: AVX-512 versions of the vec.h kernels; tails use masked loads/stores. */
+#include <immintrin.h>
+#include <math.h>
+
+#include "quant/vec.h"
+
+static inline __mmask16 tail16(int64_t r) { return (__mmask16)((1u << r) - 1); }
+
+static inline __m512 ld_f16(const fr_f16 *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+}
+static inline __m512 ld_f16_tail(const fr_f16 *p, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+
+static float dot_f32(int64_t n, const float *x, const float *y) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32), a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48), a3);
+    }
+    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
+    if (i < n) {
+        const __mmask16 m = tail16(n - i);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i), a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+static float dot_f16_f32(int64_t n, const fr_f16 *x, const float *y) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_fmadd_ps(ld_f16(x + i), _mm512_loadu_ps(y + i), a0);
+        a1 = _mm512_fmadd_ps(ld_f16(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
+        a2 = _mm512_fmadd_ps(ld_f16(x + i + 32), _mm512_loadu_ps(y + i + 32), a2);
+        a3 = _mm512_fmadd_ps(ld_f16(x + i + 48), _mm512_loadu_ps(y + i + 48), a3);
+    }
+    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(ld_f16(x + i), _mm512_loadu_ps(y + i), a0);
+    if (i < n) {
+        const __mmask16 m = tail16(n - i);
+        a1 = _mm512_fmadd_ps(ld_f16_tail(x + i, m), _mm512_maskz_loadu_ps(m, y + i), a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+static void mad_f32(int64_t n, float *y, const float *x, float a) {
+    const __m512 va = _mm512_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        const __mmask16 m = tail16(n - i);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i),
+                                                        _mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
+
+static void mad_f16_f32(int64_t n, float *y, const fr_f16 *x, float a) {
+    const __m512 va = _mm512_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, ld_f16(x + i), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        const __mmask16 m = tail16(n - i);
+        _mm512_mask_storeu_ps(y + i, m,
+                              _mm512_fmadd_ps(va, ld_f16_tail(x + i, m), _mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
+
+static void scale_f32(int64_t n, float *y, float a) {
+    const __m512 va = _mm512_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(y + i), va));
+    if (i < n) {
+        const __mmask16 m = tail16(n - i);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i), va));
+    }
+}
+
+static float max_f32(int64_t n, const float *x) {
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
+    if (i < n) m = _mm512_mask_max_ps(m, tail16(n - i), m, _mm512_maskz_loadu_ps(tail16(n - i), x + i));
+    return _mm512_reduce_max_ps(m);
+}
+
+static void f16_from_f32(fr_f16 *y, const float *x, int64_t n) {
+    const int r = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), r));
+    if (i < n) {
+        const __mmask16 m = tail16(n - i);
+        _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), r));
+    }
+}
+
+static void f32_from_f16(float *y, const fr_f16 *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, ld_f16(x + i));
+    if (i < n) {
+        const __mmask16 m = tail16(n - i);
+        _mm512_mask_storeu_ps(y + i, m, ld_f16_tail(x + i, m));
+    }
+}
+
+const fr_vec_kernels fr_vec_avx512 = {dot_f32,   dot_f16_f32, mad_f32,      mad_f16_f32,
+                                      scale_f32, max_f32,     f16_from_f32, f32_from_f16};
