@@ -1,0 +1,759 @@
+/* jinja_value.c: runtime values of a render: refcounted heap objects (strings, lists,
+ * insertion-ordered dicts and namespaces, callables, scopes) that are all registered with
+ * the render (jj_rt) so that whatever is still live at the end (cycles such as a namespace
+ * holding itself, or objects dropped on an error path) is swept. Releasing is iterative, so
+ * a million-deep list cannot overflow the stack. Also: truthiness, == / === as
+ * @huggingface/jinja computes them, display and JSON text, conversion from jansson, and the
+ * ordering used by sort/dictsort. */
+#include "jinja/jinja_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- the render state */
+
+void jj_rt_init(jj_rt *rt, const jinja_limits *lim, fr_err *err) {
+    memset(rt, 0, sizeof *rt);
+    rt->lim = *lim;
+    rt->err = err;
+    rt->live.prev = rt->live.next = &rt->live;
+}
+
+int jj_fail(jj_rt *rt, int code, int line, const char *fmt, ...) {
+    if (rt->status) return rt->status;
+    char msg[440];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line > 0) fr_fail(rt->err, code, "%s at line %d", msg, line);
+    else fr_fail(rt->err, code, "%s", msg);
+    rt->status = code;
+    return code;
+}
+
+static int mem_charge(jj_rt *rt, jj_obj *o, size_t add) {
+    if (add > rt->lim.max_memory || rt->mem > rt->lim.max_memory - add)
+        return jj_fail(rt, FR_ERANGE, 0, "template used more than %zu MiB of memory",
+                       rt->lim.max_memory >> 20);
+    rt->mem += add;
+    if (o) o->bytes += add;
+    return 0;
+}
+
+void *jj_obj_alloc(jj_rt *rt, size_t bytes, jo_kind kind) {
+    if (mem_charge(rt, NULL, bytes)) return NULL;
+    jj_obj *o = calloc(1, bytes);
+    if (!o) {
+        rt->mem -= bytes;
+        jj_fail(rt, FR_ENOMEM, 0, "out of memory rendering the template");
+        return NULL;
+    }
+    o->rc = 1;
+    o->kind = (uint8_t)kind;
+    o->bytes = bytes;
+    o->next = rt->live.next;
+    o->prev = &rt->live;
+    rt->live.next->prev = o;
+    rt->live.next = o;
+    return o;
+}
+
+/* Grows an array owned by object o (accounted). */
+static int obj_grow(jj_rt *rt, jj_obj *o, void **arr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 4;
+    while (nc < need) nc *= 2;
+    if (nc > SIZE_MAX / elem / 2) return jj_fail(rt, FR_ERANGE, 0, "container too large");
+    if (mem_charge(rt, o, (nc - *cap) * elem)) return rt->status;
+    void *p = realloc(*arr, nc * elem);
+    if (!p) return jj_fail(rt, FR_ENOMEM, 0, "out of memory rendering the template");
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+static void obj_free_internals(jj_obj *o) {
+    switch (o->kind) {
+    case JO_LIST: free(((jj_list *)o)->items); break;
+    case JO_DICT:
+        free(((jj_dict *)o)->keys);
+        free(((jj_dict *)o)->vals);
+        break;
+    case JO_SCOPE:
+        free(((jj_scope *)o)->names);
+        free(((jj_scope *)o)->lens);
+        free(((jj_scope *)o)->vals);
+        break;
+    default: break;
+    }
+}
+
+static void obj_unlink(jj_rt *rt, jj_obj *o) {
+    o->prev->next = o->next;
+    o->next->prev = o->prev;
+    rt->mem -= o->bytes;
+}
+
+/* Dead objects waiting for their children to be released (linked through next). */
+typedef struct release_state {
+    jj_obj *pending;
+    bool active;
+} release_state;
+static _Thread_local release_state t_rel;
+
+static void obj_put(jj_rt *rt, jj_obj *o);
+
+static void obj_destroy(jj_rt *rt, jj_obj *o) {
+    switch (o->kind) {
+    case JO_LIST: {
+        jj_list *l = (jj_list *)o;
+        for (size_t i = 0; i < l->n; i++) jv_decref(rt, l->items[i]);
+        break;
+    }
+    case JO_DICT: {
+        jj_dict *d = (jj_dict *)o;
+        for (size_t i = 0; i < d->n; i++) {
+            obj_put(rt, &d->keys[i]->h);
+            jv_decref(rt, d->vals[i]);
+        }
+        break;
+    }
+    case JO_FUNC: {
+        jj_func *f = (jj_func *)o;
+        jv_decref(rt, f->self);
+        if (f->scope) obj_put(rt, &f->scope->h);
+        break;
+    }
+    case JO_SCOPE: {
+        jj_scope *s = (jj_scope *)o;
+        for (size_t i = 0; i < s->n; i++) jv_decref(rt, s->vals[i]);
+        if (s->parent) obj_put(rt, &s->parent->h);
+        break;
+    }
+    default: break;
+    }
+    obj_free_internals(o);
+    free(o);
+}
+
+static void obj_put(jj_rt *rt, jj_obj *o) {
+    if (--o->rc > 0) return;
+    obj_unlink(rt, o);
+    o->next = t_rel.pending;
+    t_rel.pending = o;
+    if (t_rel.active) return;
+    t_rel.active = true;
+    while (t_rel.pending) {
+        jj_obj *d = t_rel.pending;
+        t_rel.pending = d->next;
+        obj_destroy(rt, d);
+    }
+    t_rel.active = false;
+}
+
+void jv_incref(jv v) {
+    if (jv_is_obj(v)) v.u.o->rc++;
+}
+
+void jv_decref(jj_rt *rt, jv v) {
+    if (jv_is_obj(v)) obj_put(rt, v.u.o);
+}
+
+void jj_rt_sweep(jj_rt *rt) {
+    jj_obj *o = rt->live.next;
+    while (o != &rt->live) {
+        jj_obj *next = o->next;
+        obj_free_internals(o);
+        free(o);
+        o = next;
+    }
+    rt->live.prev = rt->live.next = &rt->live;
+    rt->mem = 0;
+}
+
+/* ---------------------------------------------------------------- constructors */
+
+int jv_str_new(jj_rt *rt, const char *s, size_t n, jv *out) {
+    *out = JV_UNDEF_V;
+    if (n > rt->lim.max_output)
+        return jj_fail(rt, FR_ERANGE, 0, "string longer than %zu bytes", rt->lim.max_output);
+    rt->work += n;
+    if (rt->work > JJ_MAX_WORK)
+        return jj_fail(rt, FR_ERANGE, 0, "template built more than %llu GiB of strings",
+                       (unsigned long long)(JJ_MAX_WORK >> 30));
+    jj_str *str = jj_obj_alloc(rt, sizeof *str + n + 1, JO_STR);
+    if (!str) return rt->status;
+    str->len = n;
+    if (n) memcpy(str->data, s, n);
+    str->data[n] = 0;
+    out->t = JV_STR;
+    out->u.s = str;
+    return 0;
+}
+
+int jv_str_from_buf(jj_rt *rt, jj_buf *b, jv *out) {
+    int rc = jv_str_new(rt, b->p ? b->p : "", b->n, out);
+    jj_buf_free(b);
+    return rc;
+}
+
+int jv_list_new(jj_rt *rt, size_t cap, jv *out) {
+    *out = JV_UNDEF_V;
+    jj_list *l = jj_obj_alloc(rt, sizeof *l, JO_LIST);
+    if (!l) return rt->status;
+    out->t = JV_LIST;
+    out->u.l = l;
+    if (cap && obj_grow(rt, &l->h, (void **)&l->items, &l->cap, cap, sizeof(jv))) return rt->status;
+    return 0;
+}
+
+int jv_list_push(jj_rt *rt, jj_list *l, jv item) {
+    if (obj_grow(rt, &l->h, (void **)&l->items, &l->cap, l->n + 1, sizeof(jv))) {
+        jv_decref(rt, item);
+        return rt->status;
+    }
+    l->items[l->n++] = item;
+    return 0;
+}
+
+int jv_dict_new(jj_rt *rt, bool ns, jv *out) {
+    *out = JV_UNDEF_V;
+    jj_dict *d = jj_obj_alloc(rt, sizeof *d, JO_DICT);
+    if (!d) return rt->status;
+    out->t = ns ? JV_NS : JV_DICT;
+    out->u.d = d;
+    return 0;
+}
+
+jv *jv_dict_get(const jj_dict *d, const char *key, size_t klen) {
+    for (size_t i = 0; i < d->n; i++)
+        if (d->keys[i]->len == klen && !memcmp(d->keys[i]->data, key, klen)) return &d->vals[i];
+    return NULL;
+}
+
+static int dict_append(jj_rt *rt, jj_dict *d, jj_str *key, jv val) {
+    size_t cap = d->cap;
+    if (obj_grow(rt, &d->h, (void **)&d->vals, &cap, d->n + 1, sizeof(jv))) goto bad;
+    if (cap != d->cap) {
+        size_t kc = d->cap;
+        if (obj_grow(rt, &d->h, (void **)&d->keys, &kc, cap, sizeof(jj_str *))) goto bad;
+        d->cap = cap;
+    }
+    d->keys[d->n] = key;
+    d->vals[d->n] = val;
+    d->n++;
+    return 0;
+bad:
+    obj_put(rt, &key->h);
+    jv_decref(rt, val);
+    return rt->status;
+}
+
+int jv_dict_set(jj_rt *rt, jj_dict *d, const char *key, size_t klen, jv val) {
+    jv *slot = jv_dict_get(d, key, klen);
+    if (slot) {
+        jv old = *slot;
+        *slot = val;
+        jv_decref(rt, old);
+        return 0;
+    }
+    jv k;
+    if (jv_str_new(rt, key, klen, &k)) {
+        jv_decref(rt, val);
+        return rt->status;
+    }
+    return dict_append(rt, d, k.u.s, val);
+}
+
+int jv_dict_set_str(jj_rt *rt, jj_dict *d, jj_str *key, jv val) {
+    jv *slot = jv_dict_get(d, key->data, key->len);
+    if (slot) {
+        jv old = *slot;
+        *slot = val;
+        jv_decref(rt, old);
+        return 0;
+    }
+    key->h.rc++;
+    return dict_append(rt, d, key, val);
+}
+
+bool jv_dict_del(jj_rt *rt, jj_dict *d, const char *key, size_t klen) {
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->keys[i]->len == klen && !memcmp(d->keys[i]->data, key, klen)) {
+            jj_str *k = d->keys[i];
+            jv v = d->vals[i];
+            memmove(d->keys + i, d->keys + i + 1, (d->n - i - 1) * sizeof *d->keys);
+            memmove(d->vals + i, d->vals + i + 1, (d->n - i - 1) * sizeof *d->vals);
+            d->n--;
+            obj_put(rt, &k->h);
+            jv_decref(rt, v);
+            return true;
+        }
+    }
+    return false;
+}
+
+int jv_func_new(jj_rt *rt, jj_fkind kind, int id, jv *out) {
+    *out = JV_UNDEF_V;
+    jj_func *f = jj_obj_alloc(rt, sizeof *f, JO_FUNC);
+    if (!f) return rt->status;
+    f->fkind = (uint8_t)kind;
+    f->id = id;
+    out->t = JV_FUNC;
+    out->u.fn = f;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- scopes */
+
+int jj_scope_new(jj_rt *rt, jj_scope *parent, jj_scope **out) {
+    *out = jj_obj_alloc(rt, sizeof **out, JO_SCOPE);
+    if (!*out) return rt->status;
+    (*out)->parent = parent;
+    if (parent) parent->h.rc++;
+    return 0;
+}
+
+void jj_scope_release(jj_rt *rt, jj_scope *sc) {
+    if (sc) obj_put(rt, &sc->h);
+}
+
+int jj_scope_set(jj_rt *rt, jj_scope *sc, const char *name, size_t n, jv val) {
+    for (size_t i = 0; i < sc->n; i++) {
+        if (sc->lens[i] == n && !memcmp(sc->names[i], name, n)) {
+            jv old = sc->vals[i];
+            sc->vals[i] = val;
+            jv_decref(rt, old);
+            return 0;
+        }
+    }
+    if (sc->n == sc->cap) {
+        size_t c1 = sc->cap, c2 = sc->cap, c3 = sc->cap;
+        if (obj_grow(rt, &sc->h, (void **)&sc->vals, &c1, sc->n + 1, sizeof(jv)) ||
+            obj_grow(rt, &sc->h, (void **)&sc->names, &c2, c1, sizeof(char *)) ||
+            obj_grow(rt, &sc->h, (void **)&sc->lens, &c3, c1, sizeof(size_t))) {
+            jv_decref(rt, val);
+            return rt->status;
+        }
+        sc->cap = c1;
+    }
+    sc->names[sc->n] = name;
+    sc->lens[sc->n] = n;
+    sc->vals[sc->n] = val;
+    sc->n++;
+    return 0;
+}
+
+jv jj_scope_get(const jj_scope *sc, const char *name, size_t n) {
+    for (; sc; sc = sc->parent)
+        for (size_t i = sc->n; i-- > 0;)
+            if (sc->lens[i] == n && !memcmp(sc->names[i], name, n)) return sc->vals[i];
+    return JV_UNDEF_V;
+}
+
+/* ---------------------------------------------------------------- predicates */
+
+const char *jv_type_name(jv v) {
+    switch (v.t) {
+    case JV_UNDEF: return "undefined";
+    case JV_NONE: return "none";
+    case JV_BOOL: return "boolean";
+    case JV_INT: return "integer";
+    case JV_FLOAT: return "float";
+    case JV_STR: return "string";
+    case JV_LIST: return "list";
+    case JV_DICT: return "dict";
+    case JV_NS: return "namespace";
+    case JV_FUNC: return "callable";
+    }
+    return "value";
+}
+
+bool jv_truthy(jv v) {
+    switch (v.t) {
+    case JV_UNDEF:
+    case JV_NONE: return false;
+    case JV_BOOL: return v.u.b;
+    case JV_INT: return v.u.i != 0;
+    case JV_FLOAT: return v.u.f != 0 && !isnan(v.u.f);
+    case JV_STR: return v.u.s->len > 0;
+    case JV_LIST: return v.u.l->n > 0;
+    case JV_DICT: return v.u.d->n > 0;
+    default: return true;
+    }
+}
+
+static bool num_eq(jv a, jv b) {
+    if (a.t == JV_INT && b.t == JV_INT) return a.u.i == b.u.i;
+    return jv_num(a) == jv_num(b);
+}
+
+bool jv_strict_eq(jv a, jv b) {
+    if (jv_is_num(a) && jv_is_num(b)) return num_eq(a, b);
+    if (a.t != b.t) return false;
+    switch (a.t) {
+    case JV_UNDEF:
+    case JV_NONE: return true;
+    case JV_BOOL: return a.u.b == b.u.b;
+    case JV_STR: return a.u.s->len == b.u.s->len && !memcmp(a.u.s->data, b.u.s->data, a.u.s->len);
+    default: return a.u.o == b.u.o;
+    }
+}
+
+bool jv_loose_eq(jv a, jv b) {
+    bool an = a.t == JV_UNDEF || a.t == JV_NONE, bn = b.t == JV_UNDEF || b.t == JV_NONE;
+    if (an || bn) return an && bn;
+    if (a.t == JV_BOOL && b.t == JV_BOOL) return a.u.b == b.u.b;
+    if (a.t == JV_BOOL) a = jv_int(a.u.b);
+    if (b.t == JV_BOOL) b = jv_int(b.u.b);
+    if (jv_is_num(a) && jv_is_num(b)) return num_eq(a, b);
+    if (jv_is_num(a) && b.t == JV_STR) return jv_num(a) == jj_js_to_number(b.u.s->data, b.u.s->len);
+    if (a.t == JV_STR && jv_is_num(b)) return jv_num(b) == jj_js_to_number(a.u.s->data, a.u.s->len);
+    return jv_strict_eq(a, b);
+}
+
+/* ---------------------------------------------------------------- text forms */
+
+static int put(jj_rt *rt, jj_buf *b, const char *s, size_t n) {
+    if (jj_buf_put(b, s, n))
+        return jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes", rt->lim.max_output);
+    return 0;
+}
+
+static int put_js_number(jj_rt *rt, jj_buf *b, jv v) {
+    char tmp[48];
+    if (v.t == JV_INT) snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i);
+    else jj_fmt_js_number(tmp, v.u.f);
+    return put(rt, b, tmp, strlen(tmp));
+}
+
+int jv_to_display(jj_rt *rt, jj_buf *b, jv v, int line) {
+    switch (v.t) {
+    case JV_UNDEF: return put(rt, b, "undefined", 9);
+    case JV_NONE: return put(rt, b, "null", 4);
+    case JV_BOOL: return v.u.b ? put(rt, b, "true", 4) : put(rt, b, "false", 5);
+    case JV_INT: return put_js_number(rt, b, v);
+    case JV_FLOAT: {
+        double f = v.u.f;
+        char tmp[400];
+        if (f == 0 && signbit(f)) return put(rt, b, "-0.0", 4);
+        if (isfinite(f) && fmod(f, 1.0) == 0 && fabs(f) < 1e21) {
+            snprintf(tmp, sizeof tmp, "%.1f", f);
+            return put(rt, b, tmp, strlen(tmp));
+        }
+        return put_js_number(rt, b, v);
+    }
+    case JV_STR: return put(rt, b, v.u.s->data, v.u.s->len);
+    case JV_LIST:
+    case JV_DICT:
+    case JV_NS: {
+        jj_json_opts o = {0};
+        return jv_to_json(rt, b, v, &o, line);
+    }
+    case JV_FUNC: return put(rt, b, "[function]", 10);
+    }
+    return 0;
+}
+
+int jv_to_raw(jj_rt *rt, jj_buf *b, jv v, int line) {
+    switch (v.t) {
+    case JV_UNDEF:
+    case JV_NONE: return 0;
+    case JV_INT:
+    case JV_FLOAT: return put_js_number(rt, b, v);
+    case JV_LIST:
+        for (size_t i = 0; i < v.u.l->n; i++) {
+            if (i && put(rt, b, ",", 1)) return rt->status;
+            if (jv_to_display(rt, b, v.u.l->items[i], line)) return rt->status;
+        }
+        return 0;
+    case JV_DICT:
+    case JV_NS: return put(rt, b, "[object Map]", 12);
+    default: return jv_to_display(rt, b, v, line);
+    }
+}
+
+static int pad(jj_rt *rt, jj_buf *b, int indent, int depth) {
+    if (put(rt, b, "\n", 1)) return rt->status;
+    for (int i = 0; i < indent * depth; i++)
+        if (put(rt, b, " ", 1)) return rt->status;
+    return 0;
+}
+
+static int key_cmp(const void *x, const void *y) {
+    const jj_str *a = *(jj_str *const *)x, *b = *(jj_str *const *)y;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->data, b->data, n);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static int to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int depth, int line) {
+    if (depth > JJ_MAX_VALUE_DEPTH)
+        return jj_fail(rt, FR_ERANGE, line, "value nested too deeply (or containing itself) to print");
+    const char *isep = o->item_sep ? o->item_sep : o->indent ? "," : ", ";
+    const char *ksep = o->key_sep ? o->key_sep : ": ";
+    switch (v.t) {
+    case JV_NONE: return put(rt, b, "null", 4);
+    case JV_UNDEF: return o->undef_null ? put(rt, b, "null", 4) : put(rt, b, "undefined", 9);
+    case JV_BOOL: return v.u.b ? put(rt, b, "true", 4) : put(rt, b, "false", 5);
+    case JV_INT: return put_js_number(rt, b, v);
+    case JV_FLOAT: return isfinite(v.u.f) ? put_js_number(rt, b, v) : put(rt, b, "null", 4);
+    case JV_STR:
+        if (jj_json_quote(b, v.u.s->data, v.u.s->len, o->ensure_ascii))
+            return jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes", rt->lim.max_output);
+        return 0;
+    case JV_LIST: {
+        jj_list *l = v.u.l;
+        if (put(rt, b, "[", 1)) return rt->status;
+        for (size_t i = 0; i < l->n; i++) {
+            if (i && put(rt, b, isep, strlen(isep))) return rt->status;
+            if (o->indent && pad(rt, b, o->indent, depth + 1)) return rt->status;
+            if (to_json(rt, b, l->items[i], o, depth + 1, line)) return rt->status;
+        }
+        if (o->indent && l->n && pad(rt, b, o->indent, depth)) return rt->status;
+        return put(rt, b, "]", 1);
+    }
+    case JV_DICT:
+    case JV_NS: {
+        jj_dict *d = v.u.d;
+        jj_str **keys = d->keys;
+        jj_str **sorted = NULL;
+        if (o->sort_keys && d->n > 1) {
+            sorted = malloc(d->n * sizeof *sorted);
+            if (!sorted) return jj_fail(rt, FR_ENOMEM, 0, "out of memory rendering the template");
+            memcpy(sorted, d->keys, d->n * sizeof *sorted);
+            qsort(sorted, d->n, sizeof *sorted, key_cmp);
+            keys = sorted;
+        }
+        int rc = put(rt, b, "{", 1);
+        for (size_t i = 0; !rc && i < d->n; i++) {
+            if (i && (rc = put(rt, b, isep, strlen(isep)))) break;
+            if (o->indent && (rc = pad(rt, b, o->indent, depth + 1))) break;
+            if (jj_json_quote(b, keys[i]->data, keys[i]->len, o->ensure_ascii)) {
+                rc = jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes", rt->lim.max_output);
+                break;
+            }
+            if ((rc = put(rt, b, ksep, strlen(ksep)))) break;
+            jv *val = sorted ? jv_dict_get(d, keys[i]->data, keys[i]->len) : &d->vals[i];
+            rc = to_json(rt, b, *val, o, depth + 1, line);
+        }
+        free(sorted);
+        if (rc) return rc;
+        if (o->indent && d->n && pad(rt, b, o->indent, depth)) return rt->status;
+        return put(rt, b, "}", 1);
+    }
+    case JV_FUNC: return jj_fail(rt, FR_EINVAL, line, "cannot convert a callable to JSON");
+    }
+    return 0;
+}
+
+int jv_to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int line) {
+    return to_json(rt, b, v, o, 0, line);
+}
+
+/* Python's repr of a float: shortest round trip, exponent form outside [1e-4, 1e16) */
+static void py_float_repr(char *buf, double v) {
+    if (isnan(v)) { strcpy(buf, "nan"); return; }
+    if (isinf(v)) { strcpy(buf, v < 0 ? "-inf" : "inf"); return; }
+    char tmp[40];
+    int p;
+    for (p = 1; p < 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+    int e = atoi(strchr(tmp, 'e') + 1);
+    if (e < -4 || e >= 16) {
+        char *ep = strchr(tmp, 'e');
+        *ep = 0;
+        snprintf(buf, 48, "%.24se%c%02d", tmp, e < 0 ? '-' : '+', abs(e) % 1000);
+        return;
+    }
+    snprintf(buf, 48, "%.*f", p - 1 - e > 0 ? p - 1 - e : 0, v);
+    if (!strchr(buf, '.')) strcat(buf, ".0");
+}
+
+static int py_str_repr(jj_rt *rt, jj_buf *b, const char *s, size_t n) {
+    char q = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
+    if (put(rt, b, &q, 1)) return rt->status;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t l = jj_utf8_next(s + i, n - i, &cp);
+        char esc[16];
+        const char *e = NULL;
+        if (cp == (uint32_t)q || cp == '\\') { esc[0] = '\\'; esc[1] = (char)cp; esc[2] = 0; e = esc; }
+        else if (cp == '\n') e = "\\n";
+        else if (cp == '\r') e = "\\r";
+        else if (cp == '\t') e = "\\t";
+        else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xad) { snprintf(esc, sizeof esc, "\\x%02x", cp); e = esc; }
+        else if (cp > 0x10ffff) { snprintf(esc, sizeof esc, "\\x%02x", cp & 0xff); e = esc; }
+        else if (cp == 0x2028 || cp == 0x2029 || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2060 && cp <= 0x2064) ||
+                 cp == 0xfeff) { snprintf(esc, sizeof esc, "\\u%04x", cp); e = esc; }
+        if (e ? put(rt, b, e, strlen(e)) : put(rt, b, s + i, l)) return rt->status;
+        i += l;
+    }
+    return put(rt, b, &q, 1);
+}
+
+static int py_repr(jj_rt *rt, jj_buf *b, jv v, int depth, int line) {
+    char tmp[48];
+    if (depth > JJ_MAX_VALUE_DEPTH)
+        return jj_fail(rt, FR_ERANGE, line, "value nested too deeply (or containing itself) to print");
+    switch (v.t) {
+    case JV_UNDEF: return 0;
+    case JV_NONE: return put(rt, b, "None", 4);
+    case JV_BOOL: return v.u.b ? put(rt, b, "True", 4) : put(rt, b, "False", 5);
+    case JV_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i); return put(rt, b, tmp, strlen(tmp));
+    case JV_FLOAT: py_float_repr(tmp, v.u.f); return put(rt, b, tmp, strlen(tmp));
+    case JV_STR: return py_str_repr(rt, b, v.u.s->data, v.u.s->len);
+    case JV_LIST:
+        if (put(rt, b, "[", 1)) return rt->status;
+        for (size_t i = 0; i < v.u.l->n; i++)
+            if ((i && put(rt, b, ", ", 2)) || py_repr(rt, b, v.u.l->items[i], depth + 1, line)) return rt->status;
+        return put(rt, b, "]", 1);
+    case JV_DICT:
+    case JV_NS:
+        if (v.t == JV_NS && put(rt, b, "<Namespace ", 11)) return rt->status;
+        if (put(rt, b, "{", 1)) return rt->status;
+        for (size_t i = 0; i < v.u.d->n; i++) {
+            if (i && put(rt, b, ", ", 2)) return rt->status;
+            if (py_str_repr(rt, b, v.u.d->keys[i]->data, v.u.d->keys[i]->len) || put(rt, b, ": ", 2) ||
+                py_repr(rt, b, v.u.d->vals[i], depth + 1, line))
+                return rt->status;
+        }
+        if (put(rt, b, "}", 1)) return rt->status;
+        return v.t == JV_NS ? put(rt, b, ">", 1) : 0;
+    case JV_FUNC: return put(rt, b, "<function>", 10);
+    }
+    return 0;
+}
+
+int jv_to_pyrepr(jj_rt *rt, jj_buf *b, jv v, int line) { return py_repr(rt, b, v, 0, line); }
+
+static int from_json(jj_rt *rt, const json_t *j, jv *out, int depth) {
+    *out = JV_UNDEF_V;
+    if (depth > JJ_MAX_VALUE_DEPTH) return jj_fail(rt, FR_ERANGE, 0, "input JSON nested too deeply");
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        if (jv_dict_new(rt, false, out)) return rt->status;
+        const char *k;
+        json_t *val;
+        json_object_foreach((json_t *)j, k, val) {
+            jv x;
+            if (from_json(rt, val, &x, depth + 1)) return rt->status;
+            if (jv_dict_set(rt, out->u.d, k, strlen(k), x)) return rt->status;
+        }
+        return 0;
+    }
+    case JSON_ARRAY: {
+        if (jv_list_new(rt, json_array_size(j), out)) return rt->status;
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            jv x;
+            if (from_json(rt, json_array_get(j, i), &x, depth + 1)) return rt->status;
+            if (jv_list_push(rt, out->u.l, x)) return rt->status;
+        }
+        return 0;
+    }
+    case JSON_STRING: return jv_str_new(rt, json_string_value(j), json_string_length(j), out);
+    case JSON_INTEGER: *out = jv_int(json_integer_value(j)); return 0;
+    case JSON_REAL: {
+        /* JSON.parse gives one number type; @huggingface/jinja makes integral ones integers */
+        double f = json_real_value(j);
+        *out = (fmod(f, 1.0) == 0 && fabs(f) < 9007199254740992.0) ? jv_int((int64_t)f) : jv_float(f);
+        return 0;
+    }
+    case JSON_TRUE: *out = jv_bool(true); return 0;
+    case JSON_FALSE: *out = jv_bool(false); return 0;
+    case JSON_NULL: *out = JV_NONE_V; return 0;
+    }
+    return 0;
+}
+
+int jv_from_json(jj_rt *rt, const json_t *j, jv *out) { return from_json(rt, j, out, 0); }
+
+/* ---------------------------------------------------------------- ordering */
+
+static int str_cmp_ci(const jj_str *a, const jj_str *b, bool cs) {
+    size_t n = a->len < b->len ? a->len : b->len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a->data[i], y = (unsigned char)b->data[i];
+        if (!cs) {
+            if (x >= 'A' && x <= 'Z') x += 32;
+            if (y >= 'A' && y <= 'Z') y += 32;
+        }
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+int jv_compare(jj_rt *rt, jv a, jv b, bool cs, int line, int *res) {
+    bool anum = jv_is_num(a) || a.t == JV_BOOL, bnum = jv_is_num(b) || b.t == JV_BOOL;
+    if ((a.t == JV_NONE && b.t == JV_NONE) || (a.t == JV_UNDEF && b.t == JV_UNDEF)) {
+        *res = 0;
+        return 0;
+    }
+    if (anum && bnum) {
+        if (a.t == JV_INT && b.t == JV_INT) *res = (a.u.i > b.u.i) - (a.u.i < b.u.i);
+        else {
+            double x = jv_num(a), y = jv_num(b);
+            *res = (x > y) - (x < y);
+        }
+        return 0;
+    }
+    if (a.t == JV_STR && b.t == JV_STR) {
+        *res = str_cmp_ci(a.u.s, b.u.s, cs);
+        return 0;
+    }
+    return jj_fail(rt, FR_EINVAL, line, "cannot compare %s with %s", jv_type_name(a), jv_type_name(b));
+}
+
+/* merge sort of an index permutation (stable) */
+static int merge_sort(jj_rt *rt, size_t *idx, size_t *tmp, size_t n, const jv *keys, bool cs,
+                      bool rev, int line) {
+    if (n < 2) return 0;
+    size_t h = n / 2;
+    if (merge_sort(rt, idx, tmp, h, keys, cs, rev, line) ||
+        merge_sort(rt, idx + h, tmp, n - h, keys, cs, rev, line))
+        return rt->status;
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n) {
+        int c;
+        if (jv_compare(rt, keys[idx[j]], keys[idx[i]], cs, line, &c)) return rt->status;
+        if (rev) c = -c;
+        tmp[k++] = c < 0 ? idx[j++] : idx[i++];
+    }
+    while (i < h) tmp[k++] = idx[i++];
+    while (j < n) tmp[k++] = idx[j++];
+    memcpy(idx, tmp, n * sizeof *idx);
+    return 0;
+}
+
+int jj_sort(jj_rt *rt, jv *items, jv *keys, size_t n, bool cs, bool rev, int line) {
+    if (n < 2) return 0;
+    size_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
+    jv *copy = malloc(n * sizeof *copy);
+    int rc = 0;
+    if (!idx || !tmp || !copy) {
+        rc = jj_fail(rt, FR_ENOMEM, 0, "out of memory sorting");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    rc = merge_sort(rt, idx, tmp, n, keys ? keys : items, cs, rev, line);
+    if (rc) goto out;
+    memcpy(copy, items, n * sizeof *copy);
+    for (size_t i = 0; i < n; i++) items[i] = copy[idx[i]];
+    if (keys) {
+        memcpy(copy, keys, n * sizeof *copy);
+        for (size_t i = 0; i < n; i++) keys[i] = copy[idx[i]];
+    }
+out:
+    free(idx);
+    free(tmp);
+    free(copy);
+    return rc;
+}
