@@ -266,8 +266,9 @@ void fr_q8_K_from_float_avx2(void *vy, const float *x, int64_t n) {
             __m256i q[4];
             #pragma GCC unroll 8
             for (int k = 0; k < 4; k++)
-                q[k] = _mm256_min_epi32(
-                    lim, _mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + j + 8 * k))));
+                q[k] = _mm256_max_epi32(_mm256_set1_epi32(-128), /* NaN input gives INT_MIN */
+                                        _mm256_min_epi32(lim, _mm256_cvtps_epi32(_mm256_mul_ps(
+                                                                  vs, _mm256_loadu_ps(x + j + 8 * k)))));
             y[i].bsums[j / 16] = (int16_t)hsum_epi32(_mm256_add_epi32(q[0], q[1]));
             y[i].bsums[j / 16 + 1] = (int16_t)hsum_epi32(_mm256_add_epi32(q[2], q[3]));
             _mm256_storeu_si256((__m256i *)(y[i].qs + j), pack_i32x32_i8(q[0], q[1], q[2], q[3]));

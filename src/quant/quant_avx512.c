@@ -258,6 +258,7 @@ void fr_q8_K_from_float_avx512(void *vy, const float *x, int64_t n) {
         for (int g = 0; g < QK_K / 16; g++) {
             __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(vs, _mm512_loadu_ps(x + 16 * g)));
             q = _mm512_min_epi32(q, _mm512_set1_epi32(127));
+            q = _mm512_max_epi32(q, _mm512_set1_epi32(-128)); /* NaN input gives INT_MIN */
             y[i].bsums[g] = (int16_t)_mm512_reduce_add_epi32(q);
             _mm_storeu_si128((__m128i *)(y[i].qs + 16 * g), _mm512_cvtsepi32_epi8(q));
         }

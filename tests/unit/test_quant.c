@@ -454,6 +454,38 @@ static void simd_vec_dot(void) {
     }
 }
 
+/* NaN, infinities and huge values must not crash (or trip UBSan) in any quantizer; finite
+ * blocks next to them must still round-trip */
+static void nonfinite_inputs(void) {
+    const fr_type types[] = {FR_TYPE_F16, FR_TYPE_BF16, FR_TYPE_Q8_0, FR_TYPE_Q4_0, FR_TYPE_Q4_K,
+                             FR_TYPE_Q5_K, FR_TYPE_Q6_K, FR_TYPE_Q8_K};
+    const int64_t n = 256 * 4;
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+    void *q = malloc((size_t)n * 4);
+    const float bad[] = {NAN, INFINITY, -INFINITY, 3e38f, -3e38f, 1e-40f};
+    for (int li = 0; li < N_LEVELS; li++) {
+        if (!use_level(k_levels[li])) continue;
+        for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
+            const fr_type_traits *tr = fr_type_get(types[ti]);
+            for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+                fill_data(x, n);
+                for (int64_t i = 0; i < 256; i += 7) x[i] = bad[b]; /* first block only */
+                tr->from_float_ref(q, x, n);
+                tr->from_float(q, x, n);
+                tr->to_float(y, q, n);
+                for (int64_t i = 256; i < n; i++) {
+                    float amax = 0; /* of the 32-element sub-block */
+                    for (int64_t j = i & ~(int64_t)31; j < (i | 31) + 1; j++) amax = fmaxf(amax, fabsf(x[j]));
+                    T_EXPECT(fabsf(y[i] - x[i]) <= 0.25f * amax, "%s %s: finite block after %g: %g vs %g",
+                             fr_cpu_level_name(k_levels[li]), tr->name, bad[b], y[i], x[i]);
+                }
+                if (t_failed_now) break;
+            }
+        }
+    }
+    free(x), free(y), free(q);
+}
+
 /* ---- half / bfloat16 conversions ---- */
 
 static void f16_vs_f16c(void) {
@@ -568,6 +600,7 @@ void suite_quant(void) {
     T_CASE(simd_to_float_exact);
     T_CASE(simd_from_float_exact);
     T_CASE(simd_vec_dot);
+    T_CASE(nonfinite_inputs);
     T_CASE(f16_vs_f16c);
     T_CASE(vec_helpers);
     fr_cpu_force(g_saved_level);
