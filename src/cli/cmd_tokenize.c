@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "gguf/gguf.h"
@@ -23,6 +24,7 @@ static void tokenize_usage(FILE *f) {
             "  --parse-special     recognise control tokens written in the text (e.g. <|im_end|>)\n"
             "  --pieces            print one 'id<TAB>piece' line per token; non-printable bytes\n"
             "                      are shown as \\n, \\t, \\r, \\\\ or \\xHH\n"
+            "  --time              report the tokenization time and rate on stderr\n"
             "  --info              print the tokenizer's facts (model, pre, sizes, BOS/EOS) instead\n\n"
             "test utility: frugal tokenize --gen-vocab MODEL[:PRE]:N --out FILE.gguf\n"
             "  writes a vocab-only GGUF with frugal's generated vocabulary (MODEL gpt2 or\n"
@@ -123,7 +125,7 @@ static int gen_vocab(const char *spec, const char *out) {
 int cmd_tokenize(int argc, char **argv) {
     const char *gen = NULL, *gen_out = NULL;
     const char *model = NULL, *text = NULL, *file = NULL;
-    bool add_special = true, parse_special = false, pieces = false, info = false;
+    bool add_special = true, parse_special = false, pieces = false, info = false, timing = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -148,6 +150,8 @@ int cmd_tokenize(int argc, char **argv) {
             parse_special = true;
         } else if (!strcmp(a, "--pieces")) {
             pieces = true;
+        } else if (!strcmp(a, "--time")) {
+            timing = true;
         } else if (!strcmp(a, "--info")) {
             info = true;
         } else {
@@ -194,10 +198,18 @@ int cmd_tokenize(int argc, char **argv) {
     }
     int32_t *ids = NULL;
     size_t n = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (tok_encode(v, file ? buf : text, len, add_special, parse_special, &ids, &n, &err) < 0) {
         tok_free(v);
         free(buf);
         return fail("%s", err.msg);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (timing) {
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        fprintf(stderr, "tokenize: %zu bytes -> %zu tokens in %.1f ms (%.2f MB/s)\n", len, n, s * 1e3,
+                s > 0 ? (double)len / s / 1e6 : 0.0);
     }
     if (pieces) {
         char stackp[512];

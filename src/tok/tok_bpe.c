@@ -8,30 +8,39 @@
 
 #include "tok/tok_internal.h"
 
-/* heap of uint64 keys: rank << 32 | left index; smallest first */
-static void heap_push(uint64_t *h, size_t *n, uint64_t x) {
-    size_t i = (*n)++;
+/* heap of uint64 keys: rank << 32 | left index; smallest first. Grows in scratch slot 4. */
+typedef struct u64heap { uint64_t *v; size_t n, cap; tok_scratch *s; bool oom; } u64heap;
+
+static void heap_push(u64heap *h, uint64_t x) {
+    if (h->n == h->cap) {
+        uint64_t *nv = tok_scratch_get(h->s, 4, h->cap * 2 * sizeof *nv);
+        if (!nv) { h->oom = true; return; }
+        h->v = nv;
+        h->cap *= 2;
+    }
+    uint64_t *a = h->v;
+    size_t i = h->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (h[p] <= x) break;
-        h[i] = h[p];
+        if (a[p] <= x) break;
+        a[i] = a[p];
         i = p;
     }
-    h[i] = x;
+    a[i] = x;
 }
 
-static uint64_t heap_pop(uint64_t *h, size_t *n) {
-    uint64_t top = h[0], x = h[--(*n)];
-    size_t i = 0, m = *n;
+static uint64_t heap_pop(u64heap *h) {
+    uint64_t *a = h->v, top = a[0], x = a[--h->n];
+    size_t i = 0, m = h->n;
     for (;;) {
         size_t l = 2 * i + 1;
         if (l >= m) break;
-        size_t c = (l + 1 < m && h[l + 1] < h[l]) ? l + 1 : l;
-        if (h[c] >= x) break;
-        h[i] = h[c];
+        size_t c = (l + 1 < m && a[l + 1] < a[l]) ? l + 1 : l;
+        if (a[c] >= x) break;
+        a[i] = a[c];
         i = c;
     }
-    if (m) h[i] = x;
+    if (m) a[i] = x;
     return top;
 }
 
@@ -68,13 +77,12 @@ void tok_bpe_word(const tok_vocab *v, const char *w, size_t n, tok_ids *out, tok
         return;
     }
     if (n > INT32_MAX / 4) { out->oom = true; return; }
-    /* symbols: sid, prev, next (n each); heap: up to 3n entries */
+    /* symbols: sid, prev, next (n each); the heap holds at most about 2n entries */
     int32_t *sid = tok_scratch_get(s, 1, n * sizeof(int32_t));
     int32_t *prev = tok_scratch_get(s, 2, n * sizeof(int32_t));
     int32_t *next = tok_scratch_get(s, 3, n * sizeof(int32_t));
-    uint64_t *heap = tok_scratch_get(s, 4, (3 * n + 4) * sizeof(uint64_t));
-    if (!sid || !prev || !next || !heap) { out->oom = true; return; }
-    size_t hn = 0;
+    u64heap h = {tok_scratch_get(s, 4, (n + 16) * sizeof(uint64_t)), 0, n + 16, s, false};
+    if (!sid || !prev || !next || !h.v) { out->oom = true; return; }
     const tok_merge_tab *m = &v->merges;
     for (size_t i = 0; i < n; i++) {
         sid[i] = v->byte_sid[(uint8_t)w[i]];
@@ -84,9 +92,9 @@ void tok_bpe_word(const tok_vocab *v, const char *w, size_t n, tok_ids *out, tok
     int32_t rank, res;
     for (size_t i = 0; i + 1 < n; i++)
         if (tok_merge_find(m, sid[i], sid[i + 1], &rank, &res))
-            heap_push(heap, &hn, (uint64_t)(uint32_t)rank << 32 | (uint32_t)i);
-    while (hn > 0) {
-        uint64_t top = heap_pop(heap, &hn);
+            heap_push(&h, (uint64_t)(uint32_t)rank << 32 | (uint32_t)i);
+    while (h.n > 0 && !h.oom) {
+        uint64_t top = heap_pop(&h);
         int32_t r = (int32_t)(top >> 32), l = (int32_t)(uint32_t)top;
         if (sid[l] < 0) continue;
         int32_t rt = next[l];
@@ -98,9 +106,10 @@ void tok_bpe_word(const tok_vocab *v, const char *w, size_t n, tok_ids *out, tok
         next[l] = next[rt];
         if (next[rt] >= 0) prev[next[rt]] = l;
         if (prev[l] >= 0 && tok_merge_find(m, sid[prev[l]], sid[l], &rank, &res))
-            heap_push(heap, &hn, (uint64_t)(uint32_t)rank << 32 | (uint32_t)prev[l]);
+            heap_push(&h, (uint64_t)(uint32_t)rank << 32 | (uint32_t)prev[l]);
         if (next[l] >= 0 && tok_merge_find(m, sid[l], sid[next[l]], &rank, &res))
-            heap_push(heap, &hn, (uint64_t)(uint32_t)rank << 32 | (uint32_t)l);
+            heap_push(&h, (uint64_t)(uint32_t)rank << 32 | (uint32_t)l);
     }
+    if (h.oom) { out->oom = true; return; }
     for (int32_t i = 0; i >= 0; i = next[i]) emit_sid(v, sid[i], out);
 }

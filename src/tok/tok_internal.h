@@ -174,6 +174,9 @@ struct tok_vocab {
     int32_t byte_sid[256];    /* sid of the byte-level form of each byte */
     int32_t byte_tok[256];    /* BPE: token of the single-byte string b (fallback), or -1;
                                  SPM: byte_to_token(b) (<0xXX> or the raw byte), or -1 */
+    /* SPM: adjacent character pairs that occur inside some token (a text boundary between
+     * a pair not in this set can never be merged across) */
+    uint64_t *spm_pairs; uint32_t spm_pairs_slots;
     char *piece_cache;        /* pieces (render_special form) back to back */
     uint64_t *piece_off;      /* [n_vocab + 1] */
 };
@@ -219,7 +222,9 @@ void tok_scratch_free(tok_scratch *s);
 
 /* BPE (tok_bpe.c): encodes one pre-tokenized word given as raw UTF-8 bytes. */
 void tok_bpe_word(const tok_vocab *v, const char *w, size_t n, tok_ids *out, tok_scratch *s);
-/* SPM (tok_spm.c): encodes one text fragment (already prefixed and ▁-escaped). */
+/* SPM (tok_spm.c): builds v->spm_pairs; encodes one text fragment (already prefixed
+ * and ▁-escaped). */
+int tok_spm_build(tok_vocab *v, fr_err *err);
 void tok_spm_text(const tok_vocab *v, const char *t, size_t n, tok_ids *out, tok_scratch *s);
 
 /* special-token partitioning (tok_special.c) */

@@ -466,6 +466,7 @@ static int load_all(tok_vocab *v, const gguf_file *f, fr_err *err) {
 
     setup_special(v, f);
     tok_special_build(v);
+    if (v->model == TOK_MODEL_SPM && (rc = tok_spm_build(v, err)) < 0) return rc;
     if ((rc = tok_build_pieces(v, err)) < 0) return rc;
 
     /* newline token */
@@ -505,6 +506,7 @@ void tok_free(tok_vocab *v) {
     free(v->merges.keys);
     free(v->merges.rank);
     free(v->merges.result);
+    free(v->spm_pairs);
     free(v->piece_cache);
     free(v->piece_off);
     free(v);
