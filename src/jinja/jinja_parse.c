@@ -619,7 +619,7 @@ static int parse_body(parser *p, const char *const *names, const char *block, in
     while (!is_statement(p, names)) {
         if (is(p, TK_EOF)) {
             free(v.p);
-            return fail(p, FR_EFORMAT, line, "unterminated '%s' block (missing '%s')", block, names[0]);
+            return fail(p, FR_EFORMAT, line, "unterminated '%s' block (missing 'end%s')", block, block);
         }
         jj_node *s = NULL;
         if (parse_any(p, &s)) { free(v.p); return p->rc; }
