@@ -177,23 +177,21 @@ void fr_q8_0_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
     const int64_t nb = n / QK8_0;
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                      _mm256_setzero_ps()};
-    float d[8];
     int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-        FR_SCALES8(d, x + i, y + i);
-        #pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
+    for (; i + 4 <= nb; i += 4) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 4; k++) {
             const __m256i qx = _mm256_loadu_si256((const __m256i *)x[i + k].qs);
             const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i + k].qs);
-            acc[k & 3] = _mm256_fmadd_ps(_mm256_set1_ps(d[k]),
-                                         _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc[k & 3]);
+            const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k]));
+            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc[k]);
         }
     }
     for (; i < nb; i++) {
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[i].qs);
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const float dd = _cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d);
-        acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc[0]);
+        const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i], &y[i]));
+        acc[0] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc[0]);
     }
     *s = fr_hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
 }
@@ -211,23 +209,19 @@ void fr_q4_0_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
     const int64_t nb = n / QK4_0;
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                      _mm256_setzero_ps()};
-    float d[8];
     int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-        FR_SCALES8(d, x + i, y + i);
+    for (; i + 4 <= nb; i += 4) {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
+        for (int k = 0; k < 4; k++) {
             const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i + k].qs);
-            acc[k & 3] = _mm256_fmadd_ps(_mm256_set1_ps(d[k]),
-                                         _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i + k].qs), qy)),
-                                         acc[k & 3]);
+            const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k]));
+            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i + k].qs), qy)), acc[k]);
         }
     }
     for (; i < nb; i++) {
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const float dd = _cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d);
-        acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(dd),
-                                 _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i].qs), qy)), acc[0]);
+        const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i], &y[i]));
+        acc[0] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i].qs), qy)), acc[0]);
     }
     *s = fr_hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
 }
@@ -352,11 +346,16 @@ void fr_q4_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
     *s = fr_hsum_ps256(acc) + fr_hsum_ps128(accm);
 }
 
+/* bit k of every byte of hbits, moved to bit 4 (k is a constant after unrolling) */
+static inline __m256i q5_high_bit(__m256i hbits, int k) {
+    const __m256i t = k <= 4 ? _mm256_slli_epi16(hbits, 4 - k) : _mm256_srli_epi16(hbits, k - 4);
+    return _mm256_and_si256(t, _mm256_set1_epi8(0x10));
+}
+
 void fr_q5_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
     const block_q5_K *x = vx;
     const block_q8_K *y = vy;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i sixteen = _mm256_set1_epi8(16);
     __m256 acc = _mm256_setzero_ps();
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
@@ -368,24 +367,17 @@ void fr_q5_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
         const int8_t *q8 = y[i].qs;
         const __m256i hbits = _mm256_loadu_si256((const __m256i *)x[i].qh);
         __m256i sumi = _mm256_setzero_si256();
-        __m256i bl = _mm256_set1_epi8(1), bh = _mm256_set1_epi8(2); /* qh bit of each half */
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++, q5 += 32, q8 += 64) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q5);
-            /* add 16 where the bit is set: cmpeq gives 0xFF, and-ed with 16 */
-            const __m256i hl = _mm256_and_si256(
-                _mm256_cmpeq_epi8(_mm256_and_si256(hbits, bl), bl), sixteen);
-            const __m256i hh = _mm256_and_si256(
-                _mm256_cmpeq_epi8(_mm256_and_si256(hbits, bh), bh), sixteen);
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4), hl);
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4), hh);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4), q5_high_bit(hbits, 2 * j));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
+                                               q5_high_bit(hbits, 2 * j + 1));
             __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
             __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
             pl = _mm256_madd_epi16(scale_k(scales, 2 * j), pl);
             ph = _mm256_madd_epi16(scale_k(scales, 2 * j + 1), ph);
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
-            bl = _mm256_slli_epi16(bl, 2);
-            bh = _mm256_slli_epi16(bh, 2);
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     }

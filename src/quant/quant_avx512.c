@@ -174,27 +174,31 @@ static inline __m256i dot_i8_32(__m256i x, __m256i y) {
 void fr_q8_0_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     const block_q8_0 *x = vx, *y = vy;
     const int64_t nb = n / QK8_0;
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                     _mm256_setzero_ps()};
-    float d[8];
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     int64_t i = 0;
     for (; i + 8 <= nb; i += 8) {
-        FR_SCALES8(d, x + i, y + i);
-        #pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
-            const __m256i qx = _mm256_loadu_si256((const __m256i *)x[i + k].qs);
-            const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i + k].qs);
-            acc[k & 3] = _mm256_fmadd_ps(_mm256_set1_ps(d[k]),
-                                         _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc[k & 3]);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k += 2) {
+            const __m512 d = _mm512_insertf32x8(_mm512_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k])),
+                                                _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k + 1], &y[i + k + 1])), 1);
+            const __m512i qx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)x[i + k].qs)),
+                                                  _mm256_loadu_si256((const __m256i *)x[i + k + 1].qs), 1);
+            const __m512i qy = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y[i + k].qs)),
+                                                  _mm256_loadu_si256((const __m256i *)y[i + k + 1].qs), 1);
+            const __m512i sy = _mm512_mask_sub_epi8(qy, _mm512_movepi8_mask(qx), _mm512_setzero_si512(), qy);
+            const __m512i dp = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(qx), sy);
+            acc[k / 2] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dp), acc[k / 2]);
         }
     }
+    __m256 acc8 = _mm256_setzero_ps();
     for (; i < nb; i++) {
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[i].qs);
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const float dd = _cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d);
-        acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc[0]);
+        const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i], &y[i]));
+        acc8 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc8);
     }
-    *s = fr_hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    *s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) +
+         fr_hsum_ps256(acc8);
 }
 
 /* (q - 8) . y with q unsigned: q . y - 8 * sum(y) */
@@ -208,27 +212,32 @@ void fr_q4_0_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     const block_q4_0 *x = vx;
     const block_q8_0 *y = vy;
     const int64_t nb = n / QK4_0;
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                     _mm256_setzero_ps()};
-    float d[8];
+    const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8), z = _mm512_setzero_si512();
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
     int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-        FR_SCALES8(d, x + i, y + i);
-        #pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
-            const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i + k].qs);
-            acc[k & 3] = _mm256_fmadd_ps(_mm256_set1_ps(d[k]),
-                                         _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i + k].qs), qy)),
-                                         acc[k & 3]);
+    for (; i + 4 <= nb; i += 4) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 4; k += 2) {
+            const __m512 d = _mm512_insertf32x8(_mm512_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k])),
+                                                _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k + 1], &y[i + k + 1])), 1);
+            /* 128-bit lanes: block a low nibbles, a high, b low, b high */
+            const __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)x[i + k].qs)),
+                                                       _mm_loadu_si128((const __m128i *)x[i + k + 1].qs), 1);
+            __m512i qx = _mm512_inserti64x4(_mm512_castsi256_si512(ab), _mm256_srli_epi16(ab, 4), 1);
+            qx = _mm512_and_si512(_mm512_shuffle_i64x2(qx, qx, _MM_SHUFFLE(3, 1, 2, 0)), m4);
+            const __m512i qy = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y[i + k].qs)),
+                                                  _mm256_loadu_si256((const __m256i *)y[i + k + 1].qs), 1);
+            const __m512i dp = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, qx, qy), _mm512_dpbusd_epi32(z, eight, qy));
+            acc[k / 2] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dp), acc[k / 2]);
         }
     }
+    __m256 acc8 = _mm256_setzero_ps();
     for (; i < nb; i++) {
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const float dd = _cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d);
-        acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(dd),
-                                 _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i].qs), qy)), acc[0]);
+        const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i], &y[i]));
+        acc8 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i].qs), qy)), acc8);
     }
-    *s = fr_hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    *s = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1])) + fr_hsum_ps256(acc8);
 }
 
 /* ---- Q8_K activations ---- */
