@@ -17,7 +17,9 @@ static inline int hsum_epi32(__m256i v) {
 fr_f16 fr_f16_from_f32_f16c(float f) {
     return (fr_f16)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-float fr_f32_from_f16_f16c(fr_f16 h) { return _cvtsh_ss(h); }
+float fr_f32_from_f16_f16c(fr_f16 h) {
+    return _cvtsh_ss(h);
+}
 
 /* ---- F32 / F16 / BF16 ---- */
 
@@ -148,7 +150,7 @@ void fr_q8_0_from_float_avx2(void *vy, const float *x, int64_t n) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
         __m256 v[4], m = _mm256_setzero_ps();
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int k = 0; k < 4; k++) {
             v[k] = _mm256_loadu_ps(x + 8 * k);
             m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
@@ -160,7 +162,7 @@ void fr_q8_0_from_float_avx2(void *vy, const float *x, int64_t n) {
         y[i].d = fr_f32_to_f16(amax / 127.f);
         const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
         __m256i q[4];
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int k = 0; k < 4; k++) q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], id)); /* rint */
         _mm256_storeu_si256((__m256i *)y[i].qs, pack_i32x32_i8(q[0], q[1], q[2], q[3]));
     }
@@ -198,8 +200,8 @@ void fr_q8_0_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
 
 /* (q - 8) . y for q unsigned in 0..15: q . y - 8 * sum(y), as 8 int32 */
 static inline __m256i dot_q4_32(__m256i q, __m256i y) {
-    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y),
-                                       _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
+    const __m256i p =
+        _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
     return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
 
@@ -215,13 +217,15 @@ void fr_q4_0_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
         for (int k = 0; k < 4; k++) {
             const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i + k].qs);
             const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k]));
-            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i + k].qs), qy)), acc[k]);
+            acc[k] = _mm256_fmadd_ps(
+                d, _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i + k].qs), qy)), acc[k]);
         }
     }
     for (; i < nb; i++) {
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
         const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i], &y[i]));
-        acc[0] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i].qs), qy)), acc[0]);
+        acc[0] =
+            _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_q4_32(fr_nibbles32(x[i].qs), qy)), acc[0]);
     }
     *s = fr_hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
 }
@@ -246,8 +250,8 @@ void fr_q8_K_from_float_avx2(void *vy, const float *x, int64_t n) {
         /* the first element of largest magnitude gives the sign, as the reference */
         float max = amax;
         for (int j = 0; j < QK_K; j += 8) {
-            int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)),
-                                                       _mm256_set1_ps(amax), _CMP_EQ_OQ));
+            int hit = _mm256_movemask_ps(_mm256_cmp_ps(
+                _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)), _mm256_set1_ps(amax), _CMP_EQ_OQ));
             if (hit) {
                 max = x[j + __builtin_ctz((unsigned)hit)];
                 break;
@@ -258,11 +262,12 @@ void fr_q8_K_from_float_avx2(void *vy, const float *x, int64_t n) {
         const __m256i lim = _mm256_set1_epi32(127);
         for (int j = 0; j < QK_K; j += 32) {
             __m256i q[4];
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int k = 0; k < 4; k++)
-                q[k] = _mm256_max_epi32(_mm256_set1_epi32(-128), /* NaN input gives INT_MIN */
-                                        _mm256_min_epi32(lim, _mm256_cvtps_epi32(_mm256_mul_ps(
-                                                                  vs, _mm256_loadu_ps(x + j + 8 * k)))));
+                q[k] = _mm256_max_epi32(
+                    _mm256_set1_epi32(-128), /* NaN input gives INT_MIN */
+                    _mm256_min_epi32(lim, _mm256_cvtps_epi32(
+                                              _mm256_mul_ps(vs, _mm256_loadu_ps(x + j + 8 * k)))));
             y[i].bsums[j / 16] = (int16_t)hsum_epi32(_mm256_add_epi32(q[0], q[1]));
             y[i].bsums[j / 16 + 1] = (int16_t)hsum_epi32(_mm256_add_epi32(q[2], q[3]));
             _mm256_storeu_si256((__m256i *)(y[i].qs + j), pack_i32x32_i8(q[0], q[1], q[2], q[3]));
@@ -280,19 +285,19 @@ void fr_q4_K_to_float_avx2(float *y, const void *vx, int64_t n) {
         const float d = _cvtsh_ss(x[i].d), min = _cvtsh_ss(x[i].dmin);
         uint8_t sm[16];
         fr_k4_unpack_scales(sm, x[i].scales);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++) {
             const __m256i q = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
             const __m256i half[2] = {_mm256_and_si256(q, m4),
                                      _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int h = 0; h < 2; h++, y += 32) {
                 const __m256 dd = _mm256_set1_ps(d * sm[2 * j + h]);
                 const __m256 mm = _mm256_set1_ps(min * sm[8 + 2 * j + h]);
                 const __m128i lo = _mm256_castsi256_si128(half[h]);
                 const __m128i hi = _mm256_extracti128_si256(half[h], 1);
                 const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-                #pragma GCC unroll 8
+#pragma GCC unroll 8
                 for (int k = 0; k < 4; k++) {
                     __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k]));
                     _mm256_storeu_ps(y + 8 * k, _mm256_sub_ps(_mm256_mul_ps(dd, v), mm));
@@ -330,7 +335,7 @@ void fr_q4_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
         const uint8_t *q4 = x[i].qs;
         const int8_t *q8 = y[i].qs;
         __m256i sumi = _mm256_setzero_si256();
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++, q4 += 32, q8 += 64) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
             const __m256i lo = _mm256_and_si256(bits, m4);
@@ -370,7 +375,8 @@ void fr_q5_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
 #pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++, q5 += 32, q8 += 64) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q5);
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4), q5_high_bit(hbits, 2 * j));
+            const __m256i lo =
+                _mm256_or_si256(_mm256_and_si256(bits, m4), q5_high_bit(hbits, 2 * j));
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
                                                q5_high_bit(hbits, 2 * j + 1));
             __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
@@ -402,32 +408,36 @@ void fr_q6_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
         const int8_t *q8 = y[i].qs;
         __m256i sumi = _mm256_setzero_si256();
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int h = 0; h < QK_K / 128; h++, ql += 64, qh += 32, q8 += 128) {
             const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
             const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             const __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
             const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m2)),
-                _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m2)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m2)),
+                _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                _mm256_and_si256(_mm256_slli_epi16(hb, 4), m2)),
+                _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                _mm256_and_si256(_mm256_slli_epi16(hb, 2), m2)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                _mm256_and_si256(hb, m2)),
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                 _mm256_and_si256(_mm256_srli_epi16(hb, 2), m2)),
             };
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int k = 0; k < 4; k++) {
                 /* 32 elements = groups 2k, 2k+1 of this half: one scale per 128-bit lane */
                 const __m256i idx = _mm256_setr_epi8(
-                    (char)(4 * k), (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1), (char)(4 * k),
-                    (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1),
-                    (char)(4 * k), (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1), (char)(4 * k),
-                    (char)(4 * k + 1), (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2),
-                    (char)(4 * k + 3), (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2),
-                    (char)(4 * k + 3), (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2),
-                    (char)(4 * k + 3), (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2),
-                    (char)(4 * k + 3));
+                    (char)(4 * k), (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1),
+                    (char)(4 * k), (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1),
+                    (char)(4 * k), (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1),
+                    (char)(4 * k), (char)(4 * k + 1), (char)(4 * k), (char)(4 * k + 1),
+                    (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2), (char)(4 * k + 3),
+                    (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2), (char)(4 * k + 3),
+                    (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2), (char)(4 * k + 3),
+                    (char)(4 * k + 2), (char)(4 * k + 3), (char)(4 * k + 2), (char)(4 * k + 3));
                 const __m256i sc = _mm256_shuffle_epi8(sc_half[h], idx);
-                const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(q8 + 32 * k)));
+                const __m256i p =
+                    _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(q8 + 32 * k)));
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, sc));
             }
         }

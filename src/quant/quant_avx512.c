@@ -12,7 +12,9 @@
 
 #include "quant/quant_x86.h"
 
-static inline __mmask16 tail16(int64_t r) { return (__mmask16)((1u << r) - 1); }
+static inline __mmask16 tail16(int64_t r) {
+    return (__mmask16)((1u << r) - 1);
+}
 
 /* ---- F32 / F16 / BF16 ---- */
 
@@ -103,8 +105,8 @@ static inline __m256i bf16_round16(__m512 f) {
     const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
     __m512i r = _mm512_srli_epi32(
         _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
-    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
-                                                  _mm512_set1_epi32(0x7f800000));
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(
+        _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
     r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(64));
     return _mm512_cvtepi32_epi16(r);
 }
@@ -156,11 +158,13 @@ void fr_q8_0_from_float_avx512(void *vy, const float *x, int64_t n) {
     block_q8_0 *y = vy;
     for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
         const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
-        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        const float amax =
+            _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
         y[i].d = fr_f32_to_f16(amax / 127.f);
         const __m512 id = _mm512_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
         /* cvtps rounds to nearest even, vpmovsdb saturates like the reference's clamp */
-        _mm_storeu_si128((__m128i *)y[i].qs, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v0, id))));
+        _mm_storeu_si128((__m128i *)y[i].qs,
+                         _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v0, id))));
         _mm_storeu_si128((__m128i *)(y[i].qs + 16),
                          _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v1, id))));
     }
@@ -174,18 +178,23 @@ static inline __m256i dot_i8_32(__m256i x, __m256i y) {
 void fr_q8_0_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     const block_q8_0 *x = vx, *y = vy;
     const int64_t nb = n / QK8_0;
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                     _mm512_setzero_ps()};
     int64_t i = 0;
     for (; i + 8 <= nb; i += 8) {
 #pragma GCC unroll 8
         for (int k = 0; k < 8; k += 2) {
-            const __m512 d = _mm512_insertf32x8(_mm512_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k])),
-                                                _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k + 1], &y[i + k + 1])), 1);
-            const __m512i qx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)x[i + k].qs)),
-                                                  _mm256_loadu_si256((const __m256i *)x[i + k + 1].qs), 1);
-            const __m512i qy = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y[i + k].qs)),
-                                                  _mm256_loadu_si256((const __m256i *)y[i + k + 1].qs), 1);
-            const __m512i sy = _mm512_mask_sub_epi8(qy, _mm512_movepi8_mask(qx), _mm512_setzero_si512(), qy);
+            const __m512 d = _mm512_insertf32x8(
+                _mm512_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k])),
+                _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k + 1], &y[i + k + 1])), 1);
+            const __m512i qx = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)x[i + k].qs)),
+                _mm256_loadu_si256((const __m256i *)x[i + k + 1].qs), 1);
+            const __m512i qy = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y[i + k].qs)),
+                _mm256_loadu_si256((const __m256i *)y[i + k + 1].qs), 1);
+            const __m512i sy =
+                _mm512_mask_sub_epi8(qy, _mm512_movepi8_mask(qx), _mm512_setzero_si512(), qy);
             const __m512i dp = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(qx), sy);
             acc[k / 2] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dp), acc[k / 2]);
         }
@@ -197,7 +206,8 @@ void fr_q8_0_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
         const __m256 d = _mm256_broadcastss_ps(fr_f16_scale_product(&x[i], &y[i]));
         acc8 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_32(qx, qy)), acc8);
     }
-    *s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) +
+    *s = _mm512_reduce_add_ps(
+             _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) +
          fr_hsum_ps256(acc8);
 }
 
@@ -212,22 +222,28 @@ void fr_q4_0_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     const block_q4_0 *x = vx;
     const block_q8_0 *y = vy;
     const int64_t nb = n / QK4_0;
-    const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8), z = _mm512_setzero_si512();
+    const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8),
+                  z = _mm512_setzero_si512();
     __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
     int64_t i = 0;
     for (; i + 4 <= nb; i += 4) {
 #pragma GCC unroll 8
         for (int k = 0; k < 4; k += 2) {
-            const __m512 d = _mm512_insertf32x8(_mm512_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k])),
-                                                _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k + 1], &y[i + k + 1])), 1);
+            const __m512 d = _mm512_insertf32x8(
+                _mm512_broadcastss_ps(fr_f16_scale_product(&x[i + k], &y[i + k])),
+                _mm256_broadcastss_ps(fr_f16_scale_product(&x[i + k + 1], &y[i + k + 1])), 1);
             /* 128-bit lanes: block a low nibbles, a high, b low, b high */
-            const __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)x[i + k].qs)),
-                                                       _mm_loadu_si128((const __m128i *)x[i + k + 1].qs), 1);
-            __m512i qx = _mm512_inserti64x4(_mm512_castsi256_si512(ab), _mm256_srli_epi16(ab, 4), 1);
+            const __m256i ab = _mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)x[i + k].qs)),
+                _mm_loadu_si128((const __m128i *)x[i + k + 1].qs), 1);
+            __m512i qx =
+                _mm512_inserti64x4(_mm512_castsi256_si512(ab), _mm256_srli_epi16(ab, 4), 1);
             qx = _mm512_and_si512(_mm512_shuffle_i64x2(qx, qx, _MM_SHUFFLE(3, 1, 2, 0)), m4);
-            const __m512i qy = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y[i + k].qs)),
-                                                  _mm256_loadu_si256((const __m256i *)y[i + k + 1].qs), 1);
-            const __m512i dp = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, qx, qy), _mm512_dpbusd_epi32(z, eight, qy));
+            const __m512i qy = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y[i + k].qs)),
+                _mm256_loadu_si256((const __m256i *)y[i + k + 1].qs), 1);
+            const __m512i dp =
+                _mm512_sub_epi32(_mm512_dpbusd_epi32(z, qx, qy), _mm512_dpbusd_epi32(z, eight, qy));
             acc[k / 2] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dp), acc[k / 2]);
         }
     }
@@ -246,7 +262,8 @@ void fr_q8_K_from_float_avx512(void *vy, const float *x, int64_t n) {
     block_q8_K *y = vy;
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         __m512 m = _mm512_setzero_ps();
-        for (int j = 0; j < QK_K; j += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+        for (int j = 0; j < QK_K; j += 16)
+            m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
         const float amax = _mm512_reduce_max_ps(m);
         if (!amax) {
             memset(&y[i], 0, sizeof y[i]);
@@ -291,16 +308,17 @@ void fr_q4_K_to_float_avx512(float *y, const void *vx, int64_t n) {
         const float d = _cvtsh_ss(x[i].d), min = _cvtsh_ss(x[i].dmin);
         uint8_t sm[16];
         fr_k4_unpack_scales(sm, x[i].scales);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++, y += 64) {
             const __m512i q = nibbles64(x[i].qs + 32 * j);
-            const __m512 d1 = _mm512_set1_ps(d * sm[2 * j]), m1 = _mm512_set1_ps(min * sm[8 + 2 * j]);
+            const __m512 d1 = _mm512_set1_ps(d * sm[2 * j]),
+                         m1 = _mm512_set1_ps(min * sm[8 + 2 * j]);
             const __m512 d2 = _mm512_set1_ps(d * sm[2 * j + 1]),
                          m2 = _mm512_set1_ps(min * sm[8 + 2 * j + 1]);
-#define PART(k, dd, mm)                                                                        \
-    _mm512_storeu_ps(y + 16 * k,                                                               \
-                     _mm512_sub_ps(_mm512_mul_ps(dd, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(  \
-                                                         _mm512_extracti32x4_epi32(q, k)))),   \
+#define PART(k, dd, mm)                                                                            \
+    _mm512_storeu_ps(y + 16 * k,                                                                   \
+                     _mm512_sub_ps(_mm512_mul_ps(dd, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(      \
+                                                         _mm512_extracti32x4_epi32(q, k)))),       \
                                    mm))
             PART(0, d1, m1);
             PART(1, d1, m1);
@@ -321,7 +339,8 @@ static inline __m512i k4_scales_mins(__m128i *minsum, const uint8_t *sc12, const
 
 /* vpermw indices: 16 lanes of a, then 16 lanes of b */
 static inline __m512i idx_pair(int a, int b) {
-    return _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16((short)a), _mm512_set1_epi16((short)b));
+    return _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16((short)a),
+                                   _mm512_set1_epi16((short)b));
 }
 
 void fr_q4_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
@@ -336,7 +355,7 @@ void fr_q4_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
         const __m512i sc = k4_scales_mins(&minsum, x[i].scales, y[i].bsums);
         accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(minsum), accm);
         __m512i sumi = _mm512_setzero_si512();
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++) {
             const __m512i q8 = _mm512_loadu_si512((const void *)(y[i].qs + 64 * j));
             const __m512i p16 = _mm512_maddubs_epi16(nibbles64(x[i].qs + 32 * j), q8);
@@ -363,7 +382,7 @@ void fr_q5_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
         accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(minsum), accm);
         const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x[i].qh));
         __m512i sumi = _mm512_setzero_si512(), bit = bit0;
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++) {
             __m512i q = nibbles64(x[i].qs + 32 * j);
             q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(qh, bit), q, sixteen);
@@ -398,22 +417,23 @@ void fr_q6_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float d = y[i].d * _cvtsh_ss(x[i].d);
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
-        const __m256i corr = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y[i].bsums));
+        const __m256i corr =
+            _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y[i].bsums));
         const __m512i sc = _mm512_castsi256_si512(sc16);
         __m512i sumi = _mm512_setzero_si512();
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int h = 0; h < QK_K / 128; h++) {
             const __m512i l = _mm512_loadu_si512((const void *)(x[i].ql + 64 * h));
             const __m512i hb =
                 _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x[i].qh + 32 * h)));
             const __m512i qa = _mm512_or_si512(_mm512_and_si512(l, m4),
                                                _mm512_and_si512(_mm512_sllv_epi16(hb, sh_lo), m2));
-            const __m512i qb =
-                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
-                                _mm512_and_si512(_mm512_srlv_epi16(hb, sh_hi), m2));
+            const __m512i qb = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
+                                               _mm512_and_si512(_mm512_srlv_epi16(hb, sh_hi), m2));
             const int8_t *q8 = y[i].qs + 128 * h;
             const __m512i pa = _mm512_maddubs_epi16(qa, _mm512_loadu_si512((const void *)q8));
-            const __m512i pb = _mm512_maddubs_epi16(qb, _mm512_loadu_si512((const void *)(q8 + 64)));
+            const __m512i pb =
+                _mm512_maddubs_epi16(qb, _mm512_loadu_si512((const void *)(q8 + 64)));
             sumi = _mm512_dpwssd_epi32(sumi, pa, _mm512_permutexvar_epi16(idx[2 * h], sc));
             sumi = _mm512_dpwssd_epi32(sumi, pb, _mm512_permutexvar_epi16(idx[2 * h + 1], sc));
         }

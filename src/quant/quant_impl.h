@@ -44,9 +44,9 @@ static inline uint32_t fr_le32(const uint8_t *p) {
 static inline void fr_k4_unpack_scales(uint8_t out[16], const uint8_t *q) {
     const uint32_t w0 = fr_le32(q), w1 = fr_le32(q + 4), w2 = fr_le32(q + 8);
     const uint32_t u[4] = {
-        w0 & 0x3f3f3f3f,                                         /* scales 0..3 */
-        (w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4),     /* scales 4..7 */
-        w1 & 0x3f3f3f3f,                                         /* mins 0..3 */
+        w0 & 0x3f3f3f3f,                                            /* scales 0..3 */
+        (w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4),        /* scales 4..7 */
+        w1 & 0x3f3f3f3f,                                            /* mins 0..3 */
         ((w2 >> 4) & 0x0f0f0f0f) | (((w1 >> 6) & 0x03030303) << 4), /* mins 4..7 */
     };
     for (int k = 0; k < 4; k++)

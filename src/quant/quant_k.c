@@ -21,9 +21,8 @@
 
 /* Fits x[i] ~ scale * L[i] - the_min with L in 0..nmax by weighted least squares,
  * trying nstep+1 candidate inverse scales (llama.cpp's make_qkx2_quants, use_mad off). */
-static float make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
-                              uint8_t *L, float *the_min, uint8_t *Laux, float rmin,
-                              float rdelta, int nstep) {
+static float make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                              float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep) {
     float min = x[0], max = x[0];
     float sum_w = weights[0];
     float sum_x = sum_w * x[0];
@@ -411,7 +410,8 @@ void fr_q6_K_dot_generic(int64_t n, float *s, const void *vx, const void *vy) {
             for (int l = 0; l < 32; l++) {
                 int q[4];
                 q6_quad(q, ql, qh, l);
-                for (int k = 0; k < 4; k++) gsum[8 * h + 2 * k + l / 16] += (q[k] - 32) * a[32 * k + l];
+                for (int k = 0; k < 4; k++)
+                    gsum[8 * h + 2 * k + l / 16] += (q[k] - 32) * a[32 * k + l];
             }
         }
         int sumi = 0;

@@ -58,8 +58,7 @@ void fr_bf16_from_float_generic(void *vy, const float *x, int64_t n) {
 void fr_bf16_dot_generic(int64_t n, float *s, const void *vx, const void *vy) {
     const fr_bf16 *x = vx, *y = vy;
     double sum = 0;
-    for (int64_t i = 0; i < n; i++)
-        sum += (double)(fr_bf16_to_f32(x[i]) * fr_bf16_to_f32(y[i]));
+    for (int64_t i = 0; i < n; i++) sum += (double)(fr_bf16_to_f32(x[i]) * fr_bf16_to_f32(y[i]));
     *s = (float)sum;
 }
 

@@ -40,10 +40,9 @@ static inline __m256i fr_nibbles32(const uint8_t *p) {
  * this faster than an all-vector version. */
 static inline __m128i fr_k4_scales_vec(const uint8_t *p) {
     const uint32_t w0 = fr_le32(p), w1 = fr_le32(p + 4), w2 = fr_le32(p + 8);
-    return _mm_setr_epi32((int)(w0 & 0x3f3f3f3f),
-                          (int)((w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4)),
-                          (int)(w1 & 0x3f3f3f3f),
-                          (int)(((w2 >> 4) & 0x0f0f0f0f) | (((w1 >> 6) & 0x03030303) << 4)));
+    return _mm_setr_epi32(
+        (int)(w0 & 0x3f3f3f3f), (int)((w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4)),
+        (int)(w1 & 0x3f3f3f3f), (int)(((w2 >> 4) & 0x0f0f0f0f) | (((w1 >> 6) & 0x03030303) << 4)));
 }
 
 /* sum over the 8 sub-blocks of min[j] * (bsums[2j] + bsums[2j+1]), as 4 int32 partial sums;

@@ -52,9 +52,14 @@ static const fr_vec_kernels *_Atomic g_vec;
 void fr_vec_init(void) {
     const fr_vec_kernels *k = &fr_vec_generic;
     switch (fr_cpu()->level) {
-    case FR_CPU_AVX512: k = &fr_vec_avx512; break;
-    case FR_CPU_AVX2: k = &fr_vec_avx2; break;
-    default: break;
+    case FR_CPU_AVX512:
+        k = &fr_vec_avx512;
+        break;
+    case FR_CPU_AVX2:
+        k = &fr_vec_avx2;
+        break;
+    default:
+        break;
     }
     atomic_store_explicit(&g_vec, k, memory_order_release);
 }
@@ -68,15 +73,27 @@ static inline const fr_vec_kernels *vec(void) {
     return k;
 }
 
-float fr_vec_dot_f32(int64_t n, const float *x, const float *y) { return vec()->dot_f32(n, x, y); }
+float fr_vec_dot_f32(int64_t n, const float *x, const float *y) {
+    return vec()->dot_f32(n, x, y);
+}
 float fr_vec_dot_f16_f32(int64_t n, const fr_f16 *x, const float *y) {
     return vec()->dot_f16_f32(n, x, y);
 }
-void fr_vec_mad_f32(int64_t n, float *y, const float *x, float a) { vec()->mad_f32(n, y, x, a); }
+void fr_vec_mad_f32(int64_t n, float *y, const float *x, float a) {
+    vec()->mad_f32(n, y, x, a);
+}
 void fr_vec_mad_f16_f32(int64_t n, float *y, const fr_f16 *x, float a) {
     vec()->mad_f16_f32(n, y, x, a);
 }
-void fr_vec_scale_f32(int64_t n, float *y, float a) { vec()->scale_f32(n, y, a); }
-float fr_vec_max_f32(int64_t n, const float *x) { return vec()->max_f32(n, x); }
-void fr_f16_row_from_f32(fr_f16 *y, const float *x, int64_t n) { vec()->f16_from_f32(y, x, n); }
-void fr_f32_row_from_f16(float *y, const fr_f16 *x, int64_t n) { vec()->f32_from_f16(y, x, n); }
+void fr_vec_scale_f32(int64_t n, float *y, float a) {
+    vec()->scale_f32(n, y, a);
+}
+float fr_vec_max_f32(int64_t n, const float *x) {
+    return vec()->max_f32(n, x);
+}
+void fr_f16_row_from_f32(fr_f16 *y, const float *x, int64_t n) {
+    vec()->f16_from_f32(y, x, n);
+}
+void fr_f32_row_from_f16(float *y, const fr_f16 *x, int64_t n) {
+    vec()->f32_from_f16(y, x, n);
+}

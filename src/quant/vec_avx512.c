@@ -4,7 +4,9 @@
 
 #include "quant/vec.h"
 
-static inline __mmask16 tail16(int64_t r) { return (__mmask16)((1u << r) - 1); }
+static inline __mmask16 tail16(int64_t r) {
+    return (__mmask16)((1u << r) - 1);
+}
 
 static inline __m512 ld_f16(const fr_f16 *p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
@@ -22,7 +24,8 @@ static float dot_f32(int64_t n, const float *x, const float *y) {
         a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32), a2);
         a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48), a3);
     }
-    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
+    for (; i + 16 <= n; i += 16)
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
     if (i < n) {
         const __mmask16 m = tail16(n - i);
         a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i), a1);
@@ -51,11 +54,13 @@ static void mad_f32(int64_t n, float *y, const float *x, float a) {
     const __m512 va = _mm512_set1_ps(a);
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+        _mm512_storeu_ps(y + i,
+                         _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
     if (i < n) {
         const __mmask16 m = tail16(n - i);
-        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i),
-                                                        _mm512_maskz_loadu_ps(m, y + i)));
+        _mm512_mask_storeu_ps(
+            y + i, m,
+            _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
     }
 }
 
@@ -66,8 +71,8 @@ static void mad_f16_f32(int64_t n, float *y, const fr_f16 *x, float a) {
         _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, ld_f16(x + i), _mm512_loadu_ps(y + i)));
     if (i < n) {
         const __mmask16 m = tail16(n - i);
-        _mm512_mask_storeu_ps(y + i, m,
-                              _mm512_fmadd_ps(va, ld_f16_tail(x + i, m), _mm512_maskz_loadu_ps(m, y + i)));
+        _mm512_mask_storeu_ps(
+            y + i, m, _mm512_fmadd_ps(va, ld_f16_tail(x + i, m), _mm512_maskz_loadu_ps(m, y + i)));
     }
 }
 
@@ -85,7 +90,8 @@ static float max_f32(int64_t n, const float *x) {
     __m512 m = _mm512_set1_ps(-INFINITY);
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
-    if (i < n) m = _mm512_mask_max_ps(m, tail16(n - i), m, _mm512_maskz_loadu_ps(tail16(n - i), x + i));
+    if (i < n)
+        m = _mm512_mask_max_ps(m, tail16(n - i), m, _mm512_maskz_loadu_ps(tail16(n - i), x + i));
     return _mm512_reduce_max_ps(m);
 }
 

@@ -24,7 +24,9 @@ static uint32_t rnd_u32(void) {
     g_rng ^= g_rng << 17;
     return (uint32_t)(g_rng >> 32);
 }
-static float rnd_unit(void) { return (rnd_u32() >> 8) * (1.0f / 16777216.0f); } /* [0,1) */
+static float rnd_unit(void) {
+    return (rnd_u32() >> 8) * (1.0f / 16777216.0f);
+} /* [0,1) */
 static float rnd_gauss(void) {
     float u = rnd_unit() + 1e-7f, v = rnd_unit();
     return sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v);
@@ -52,7 +54,9 @@ static const fr_type k_supported[] = {FR_TYPE_F32,  FR_TYPE_F16,  FR_TYPE_BF16, 
                                       FR_TYPE_Q4_0, FR_TYPE_Q4_K, FR_TYPE_Q5_K, FR_TYPE_Q6_K};
 #define N_SUPPORTED 8
 
-static int same_float(float a, float b) { return (isnan(a) && isnan(b)) || !memcmp(&a, &b, 4); }
+static int same_float(float a, float b) {
+    return (isnan(a) && isnan(b)) || !memcmp(&a, &b, 4);
+}
 
 /* Random but well-formed blocks of type t: random bytes with the f16 scales replaced by
  * finite values of either sign (any quant bytes are valid, so this covers every level). */
@@ -61,16 +65,26 @@ static void fill_random_blocks(fr_type t, void *dst, int64_t nblk) {
     uint8_t *p = dst;
     for (size_t i = 0; i < (size_t)nblk * tr->type_size; i++) p[i] = (uint8_t)rnd_u32();
     for (int64_t b = 0; b < nblk; b++, p += tr->type_size) {
-        fr_f16 d = fr_f32_to_f16((rnd_unit() - 0.5f) * 0.02f), m = fr_f32_to_f16(rnd_unit() * 0.01f);
+        fr_f16 d = fr_f32_to_f16((rnd_unit() - 0.5f) * 0.02f),
+               m = fr_f32_to_f16(rnd_unit() * 0.01f);
         float fd = rnd_unit();
         switch (t) {
         case FR_TYPE_Q8_0:
-        case FR_TYPE_Q4_0: memcpy(p, &d, 2); break;
+        case FR_TYPE_Q4_0:
+            memcpy(p, &d, 2);
+            break;
         case FR_TYPE_Q4_K:
-        case FR_TYPE_Q5_K: memcpy(p, &d, 2), memcpy(p + 2, &m, 2); break;
-        case FR_TYPE_Q6_K: memcpy(p + 208, &d, 2); break;
-        case FR_TYPE_Q8_K: memcpy(p, &fd, 4); break;
-        default: break; /* F16/BF16: any bit pattern, NaN and inf included */
+        case FR_TYPE_Q5_K:
+            memcpy(p, &d, 2), memcpy(p + 2, &m, 2);
+            break;
+        case FR_TYPE_Q6_K:
+            memcpy(p + 208, &d, 2);
+            break;
+        case FR_TYPE_Q8_K:
+            memcpy(p, &fd, 4);
+            break;
+        default:
+            break; /* F16/BF16: any bit pattern, NaN and inf included */
         }
     }
 }
@@ -78,20 +92,32 @@ static void fill_random_blocks(fr_type t, void *dst, int64_t nblk) {
 /* ---- type table ---- */
 
 static void type_table(void) {
-    struct { fr_type t; const char *name; int blck; size_t size; } k[] = {
-        {FR_TYPE_F32, "f32", 1, 4},       {FR_TYPE_F16, "f16", 1, 2},
-        {FR_TYPE_BF16, "bf16", 1, 2},     {FR_TYPE_Q8_0, "q8_0", 32, sizeof(block_q8_0)},
+    struct {
+        fr_type t;
+        const char *name;
+        int blck;
+        size_t size;
+    } k[] = {
+        {FR_TYPE_F32, "f32", 1, 4},
+        {FR_TYPE_F16, "f16", 1, 2},
+        {FR_TYPE_BF16, "bf16", 1, 2},
+        {FR_TYPE_Q8_0, "q8_0", 32, sizeof(block_q8_0)},
         {FR_TYPE_Q4_0, "q4_0", 32, sizeof(block_q4_0)},
         {FR_TYPE_Q4_K, "q4_K", 256, sizeof(block_q4_K)},
         {FR_TYPE_Q5_K, "q5_K", 256, sizeof(block_q5_K)},
         {FR_TYPE_Q6_K, "q6_K", 256, sizeof(block_q6_K)},
         {FR_TYPE_Q8_K, "q8_K", 256, sizeof(block_q8_K)},
         /* named only: sizes from ggml's block structs */
-        {FR_TYPE_Q4_1, "q4_1", 32, 20},   {FR_TYPE_Q5_0, "q5_0", 32, 22},
-        {FR_TYPE_Q5_1, "q5_1", 32, 24},   {FR_TYPE_Q2_K, "q2_K", 256, 84},
-        {FR_TYPE_Q3_K, "q3_K", 256, 110}, {FR_TYPE_IQ4_NL, "iq4_nl", 32, 18},
-        {FR_TYPE_IQ4_XS, "iq4_xs", 256, 136}, {FR_TYPE_IQ2_XXS, "iq2_xxs", 256, 66},
-        {FR_TYPE_I32, "i32", 1, 4},       {FR_TYPE_MXFP4, "mxfp4", 32, 17},
+        {FR_TYPE_Q4_1, "q4_1", 32, 20},
+        {FR_TYPE_Q5_0, "q5_0", 32, 22},
+        {FR_TYPE_Q5_1, "q5_1", 32, 24},
+        {FR_TYPE_Q2_K, "q2_K", 256, 84},
+        {FR_TYPE_Q3_K, "q3_K", 256, 110},
+        {FR_TYPE_IQ4_NL, "iq4_nl", 32, 18},
+        {FR_TYPE_IQ4_XS, "iq4_xs", 256, 136},
+        {FR_TYPE_IQ2_XXS, "iq2_xxs", 256, 66},
+        {FR_TYPE_I32, "i32", 1, 4},
+        {FR_TYPE_MXFP4, "mxfp4", 32, 17},
     };
     for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
         const fr_type_traits *tr = fr_type_get(k[i].t);
@@ -107,7 +133,8 @@ static void type_table(void) {
         const fr_type_traits *tr = fr_type_get((fr_type)t);
         if (!tr->supported) continue;
         n_supported++;
-        T_EXPECT(tr->to_float && tr->vec_dot && tr->from_float && tr->from_float_ref, "%s kernels", tr->name);
+        T_EXPECT(tr->to_float && tr->vec_dot && tr->from_float && tr->from_float_ref, "%s kernels",
+                 tr->name);
     }
     T_CHECK(n_supported == N_SUPPORTED, "%d supported types", n_supported);
     T_CHECK(fr_type_get(FR_TYPE_Q4_K)->vec_dot_type == FR_TYPE_Q8_K, "q4_K dot type");
@@ -115,7 +142,8 @@ static void type_table(void) {
     T_CHECK(fr_type_get(FR_TYPE_F16)->vec_dot_type == FR_TYPE_F16, "f16 dot type");
     T_CHECK(fr_type_get(FR_TYPE_Q8_K)->from_float && !fr_type_get(FR_TYPE_Q8_K)->supported, "q8_K");
     /* unknown ids: removed ggml types and out of range */
-    T_CHECK(fr_type_get((fr_type)4)->blck_size == 0 && !strcmp(fr_type_get((fr_type)4)->name, "?"), "id 4");
+    T_CHECK(fr_type_get((fr_type)4)->blck_size == 0 && !strcmp(fr_type_get((fr_type)4)->name, "?"),
+            "id 4");
     T_CHECK(fr_type_get((fr_type)1000)->blck_size == 0, "id 1000");
     T_CHECK(fr_type_get((fr_type)-1)->blck_size == 0, "id -1");
     T_CHECK(!strcmp(fr_type_name((fr_type)33), "?"), "name 33");
@@ -145,7 +173,8 @@ static void known_q8_0(void) {
         float y[32];
         fr_type_get(FR_TYPE_Q8_0)->to_float(y, &b, 32);
         for (int j = 0; j < 32; j++)
-            T_EXPECT(y[j] == 0.5f * (j + 1), "%s: y[%d] = %g", fr_cpu_level_name(k_levels[li]), j, y[j]);
+            T_EXPECT(y[j] == 0.5f * (j + 1), "%s: y[%d] = %g", fr_cpu_level_name(k_levels[li]), j,
+                     y[j]);
     }
 }
 
@@ -193,7 +222,8 @@ static void known_q4_K(void) {
         for (int e = 0; e < 256; e++) {
             int j = e / 32, q = (e % 32 + j) % 16;
             float want = 1.0f * sc[j] * q - 0.5f * m[j]; /* exact in float */
-            T_EXPECT(y[e] == want, "%s: y[%d] = %g, want %g", fr_cpu_level_name(k_levels[li]), e, y[e], want);
+            T_EXPECT(y[e] == want, "%s: y[%d] = %g, want %g", fr_cpu_level_name(k_levels[li]), e,
+                     y[e], want);
         }
     }
 }
@@ -258,10 +288,13 @@ static void known_q5_K(void) {
 static void roundtrip_error(void) {
     /* relative RMSE bounds on gaussian data with 1/64 of the values 6x larger (the outliers
      * widen the block scales); measured values are printed */
-    struct { fr_type t; double bound; } k[] = {
-        {FR_TYPE_F32, 0.0},   {FR_TYPE_F16, 5e-4},  {FR_TYPE_BF16, 3e-3}, {FR_TYPE_Q8_0, 0.01},
-        {FR_TYPE_Q4_0, 0.16}, {FR_TYPE_Q4_K, 0.11}, {FR_TYPE_Q5_K, 0.055}, {FR_TYPE_Q6_K, 0.03},
-        {FR_TYPE_Q8_K, 0.022},
+    struct {
+        fr_type t;
+        double bound;
+    } k[] = {
+        {FR_TYPE_F32, 0.0},    {FR_TYPE_F16, 5e-4},  {FR_TYPE_BF16, 3e-3},
+        {FR_TYPE_Q8_0, 0.01},  {FR_TYPE_Q4_0, 0.16}, {FR_TYPE_Q4_K, 0.11},
+        {FR_TYPE_Q5_K, 0.055}, {FR_TYPE_Q6_K, 0.03}, {FR_TYPE_Q8_K, 0.022},
     };
     const int64_t n = 256 * 33;
     float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
@@ -273,7 +306,8 @@ static void roundtrip_error(void) {
         tr->from_float_ref(q, x, n);
         tr->to_float(y, q, n);
         double e2 = 0, x2 = 0;
-        for (int64_t j = 0; j < n; j++) e2 += (double)(x[j] - y[j]) * (x[j] - y[j]), x2 += (double)x[j] * x[j];
+        for (int64_t j = 0; j < n; j++)
+            e2 += (double)(x[j] - y[j]) * (x[j] - y[j]), x2 += (double)x[j] * x[j];
         double rel = sqrt(e2 / x2);
         printf(" %s %.4f", tr->name, rel);
         T_EXPECT(rel <= k[i].bound, "%s: rel RMSE %g > %g", tr->name, rel, k[i].bound);
@@ -291,8 +325,8 @@ static void roundtrip_error(void) {
 /* ---- SIMD against reference: dequantization, activation quantizers, dot products ---- */
 
 static void simd_to_float_exact(void) {
-    const fr_type types[] = {FR_TYPE_F16, FR_TYPE_BF16, FR_TYPE_Q8_0, FR_TYPE_Q4_0, FR_TYPE_Q4_K,
-                             FR_TYPE_Q5_K, FR_TYPE_Q6_K, FR_TYPE_Q8_K};
+    const fr_type types[] = {FR_TYPE_F16,  FR_TYPE_BF16, FR_TYPE_Q8_0, FR_TYPE_Q4_0,
+                             FR_TYPE_Q4_K, FR_TYPE_Q5_K, FR_TYPE_Q6_K, FR_TYPE_Q8_K};
     const int64_t nblk = 33;
     for (int li = 1; li < N_LEVELS; li++) {
         if (!use_level(k_levels[li])) continue;
@@ -319,10 +353,11 @@ static void simd_to_float_exact(void) {
 /* values that stress the float -> f16/bf16 conversions: signed zeros, infinities, NaN,
  * subnormal boundaries, overflow thresholds, rounding ties */
 static const float k_special[] = {
-    0.0f, -0.0f, INFINITY, -INFINITY, 1.0f, -1.0f, 65504.0f, 65519.0f, 65520.0f, 1e9f,
-    5.9604645e-8f, 2.9802322e-8f, 8.9406967e-8f, 6.1035156e-5f, 6.0975552e-5f,
-    1.00048828125f, 1.00146484375f, 1e-45f, 1.17549435e-38f, 3.4028235e38f, 1.00390625f,
-    1.01171875f, -1.00390625f, 3.3895314e38f,
+    0.0f,           -0.0f,          INFINITY,      -INFINITY,       1.0f,
+    -1.0f,          65504.0f,       65519.0f,      65520.0f,        1e9f,
+    5.9604645e-8f,  2.9802322e-8f,  8.9406967e-8f, 6.1035156e-5f,   6.0975552e-5f,
+    1.00048828125f, 1.00146484375f, 1e-45f,        1.17549435e-38f, 3.4028235e38f,
+    1.00390625f,    1.01171875f,    -1.00390625f,  3.3895314e38f,
 };
 
 /* differing 16-bit floats (f16 or bf16) in a and b; NaN payloads may differ (the F16C
@@ -360,8 +395,10 @@ static void simd_from_float_exact(void) {
                 memset(a, 0xAA, 100), memset(b, 0xAA, 100);
                 tr->from_float(a, x + len, len);
                 rf->from_float(b, x + len, len);
-                T_EXPECT(count_half_diffs(ft[f], a, b, len) == 0, "%s %s: from_float differs at n=%d", lv, tr->name, len);
-                T_EXPECT(!memcmp(a + 2 * len, b + 2 * len, 100 - 2 * len), "%s %s: wrote past n=%d", lv, tr->name, len);
+                T_EXPECT(count_half_diffs(ft[f], a, b, len) == 0,
+                         "%s %s: from_float differs at n=%d", lv, tr->name, len);
+                T_EXPECT(!memcmp(a + 2 * len, b + 2 * len, 100 - 2 * len), "%s %s: wrote past n=%d",
+                         lv, tr->name, len);
             }
             tr->from_float(a, x, n);
             rf->from_float(b, x, n);
@@ -376,11 +413,13 @@ static void simd_from_float_exact(void) {
                 fill_data(x, n);
                 if (rep == 1) memset(x + 256, 0, sizeof(float) * 300); /* zero blocks */
                 if (rep == 2) x[7] = -50.0f, x[9] = 50.0f;             /* tie in magnitude */
-                if (rep == 3) for (int64_t i = 0; i < n; i++) x[i] = (float)(int)(x[i] * 4) * 0.5f;
+                if (rep == 3)
+                    for (int64_t i = 0; i < n; i++) x[i] = (float)(int)(x[i] * 4) * 0.5f;
                 memset(a, 0, (size_t)n * 2), memset(b, 0, (size_t)n * 2);
                 tr->from_float(a, x, n);
                 rf->from_float(b, x, n);
-                T_EXPECT(!memcmp(a, b, fr_row_size(qt[f], n)), "%s %s: bytes differ (rep %d)", lv, tr->name, rep);
+                T_EXPECT(!memcmp(a, b, fr_row_size(qt[f], n)), "%s %s: bytes differ (rep %d)", lv,
+                         tr->name, rep);
             }
         }
     }
@@ -395,11 +434,13 @@ static void simd_from_float_exact(void) {
         const block_q8_0 *qa = (const block_q8_0 *)a + blk, *qb = (const block_q8_0 *)b + blk;
         T_EXPECT(qa->d == qb->d, "block %lld: d differs", (long long)blk);
         for (int j = 0; j < 32; j++) {
-            T_EXPECT(abs(qa->qs[j] - qb->qs[j]) <= 1, "block %lld: q %d vs %d", (long long)blk, qa->qs[j], qb->qs[j]);
+            T_EXPECT(abs(qa->qs[j] - qb->qs[j]) <= 1, "block %lld: q %d vs %d", (long long)blk,
+                     qa->qs[j], qb->qs[j]);
             ndiff += qa->qs[j] != qb->qs[j];
         }
     }
-    printf("     q8_0 activation vs reference quantizer: %d of %lld levels differ by 1\n", ndiff, (long long)n);
+    printf("     q8_0 activation vs reference quantizer: %d of %lld levels differ by 1\n", ndiff,
+           (long long)n);
     free(x), free(a), free(b);
 }
 
@@ -415,14 +456,17 @@ static void simd_vec_dot(void) {
         const double tol = rf->blck_size == 1 ? 1e-5 : 2e-6;
         double worst[N_LEVELS] = {0};
         for (size_t ni = 0; ni < sizeof nblocks / sizeof *nblocks; ni++) {
-            const int64_t n = nblocks[ni] * (int64_t)(rf->blck_size == 1 ? 32 : rf->blck_size) + (rf->blck_size == 1 ? 5 : 0);
+            const int64_t n = nblocks[ni] * (int64_t)(rf->blck_size == 1 ? 32 : rf->blck_size) +
+                              (rf->blck_size == 1 ? 5 : 0);
             float *xf = malloc(sizeof(float) * n), *yf = malloc(sizeof(float) * n);
             float *xd = malloc(sizeof(float) * n), *yd = malloc(sizeof(float) * n);
             void *xq = malloc(fr_row_size(t, n)), *yq = malloc(fr_row_size(rf->vec_dot_type, n));
             for (int rep = 0; rep < 2; rep++) {
                 fill_data(xf, n), fill_data(yf, n);
-                if (rep == 0) rf->from_float_ref(xq, xf, n);
-                else if (rf->blck_size > 1) fill_random_blocks(t, xq, n / rf->blck_size);
+                if (rep == 0)
+                    rf->from_float_ref(xq, xf, n);
+                else if (rf->blck_size > 1)
+                    fill_random_blocks(t, xq, n / rf->blck_size);
                 else {
                     for (int64_t i = 0; i < n; i++) xf[i] *= 100.f;
                     rf->from_float_ref(xq, xf, n);
@@ -431,11 +475,13 @@ static void simd_vec_dot(void) {
                 rf->to_float(xd, xq, n);
                 rfy->to_float(yd, yq, n);
                 double exact = 0, mag = 0;
-                for (int64_t i = 0; i < n; i++) exact += (double)xd[i] * yd[i], mag += fabs((double)xd[i] * yd[i]);
+                for (int64_t i = 0; i < n; i++)
+                    exact += (double)xd[i] * yd[i], mag += fabs((double)xd[i] * yd[i]);
                 float s_ref;
                 rf->vec_dot(n, &s_ref, xq, yq);
-                T_EXPECT(fabs(s_ref - exact) <= tol * mag + 1e-30, "%s n=%lld: reference dot %.9g, exact %.9g",
-                         rf->name, (long long)n, s_ref, exact);
+                T_EXPECT(fabs(s_ref - exact) <= tol * mag + 1e-30,
+                         "%s n=%lld: reference dot %.9g, exact %.9g", rf->name, (long long)n, s_ref,
+                         exact);
                 for (int li = 1; li < N_LEVELS; li++) {
                     if (!use_level(k_levels[li])) continue;
                     float s;
@@ -443,7 +489,8 @@ static void simd_vec_dot(void) {
                     double rel = fabs((double)s - s_ref) / (mag + 1e-30);
                     if (rel > worst[li]) worst[li] = rel;
                     T_EXPECT(rel <= tol, "%s %s n=%lld: %.9g vs reference %.9g (rel %.3g > %.3g)",
-                             fr_cpu_level_name(k_levels[li]), rf->name, (long long)n, s, s_ref, rel, tol);
+                             fr_cpu_level_name(k_levels[li]), rf->name, (long long)n, s, s_ref, rel,
+                             tol);
                 }
                 use_level(FR_CPU_GENERIC);
             }
@@ -457,8 +504,8 @@ static void simd_vec_dot(void) {
 /* NaN, infinities and huge values must not crash (or trip UBSan) in any quantizer; finite
  * blocks next to them must still round-trip */
 static void nonfinite_inputs(void) {
-    const fr_type types[] = {FR_TYPE_F16, FR_TYPE_BF16, FR_TYPE_Q8_0, FR_TYPE_Q4_0, FR_TYPE_Q4_K,
-                             FR_TYPE_Q5_K, FR_TYPE_Q6_K, FR_TYPE_Q8_K};
+    const fr_type types[] = {FR_TYPE_F16,  FR_TYPE_BF16, FR_TYPE_Q8_0, FR_TYPE_Q4_0,
+                             FR_TYPE_Q4_K, FR_TYPE_Q5_K, FR_TYPE_Q6_K, FR_TYPE_Q8_K};
     const int64_t n = 256 * 4;
     float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
     void *q = malloc((size_t)n * 4);
@@ -475,8 +522,10 @@ static void nonfinite_inputs(void) {
                 tr->to_float(y, q, n);
                 for (int64_t i = 256; i < n; i++) {
                     float amax = 0; /* of the 32-element sub-block */
-                    for (int64_t j = i & ~(int64_t)31; j < (i | 31) + 1; j++) amax = fmaxf(amax, fabsf(x[j]));
-                    T_EXPECT(fabsf(y[i] - x[i]) <= 0.25f * amax, "%s %s: finite block after %g: %g vs %g",
+                    for (int64_t j = i & ~(int64_t)31; j < (i | 31) + 1; j++)
+                        amax = fmaxf(amax, fabsf(x[j]));
+                    T_EXPECT(fabsf(y[i] - x[i]) <= 0.25f * amax,
+                             "%s %s: finite block after %g: %g vs %g",
                              fr_cpu_level_name(k_levels[li]), tr->name, bad[b], y[i], x[i]);
                 }
                 if (t_failed_now) break;
@@ -493,7 +542,8 @@ static void f16_vs_f16c(void) {
     T_CHECK(fr_f32_to_f16(5.9604645e-8f) == 0x0001, "smallest subnormal");
     T_CHECK(fr_f32_to_f16(2.9802322e-8f) == 0x0000, "half of smallest: tie to even (0)");
     T_CHECK(fr_f32_to_f16(8.9406967e-8f) == 0x0002, "1.5 x smallest: tie to even (2)");
-    T_CHECK(fr_f32_to_f16(65520.0f) == 0x7c00 && fr_f32_to_f16(65519.0f) == 0x7bff, "overflow edge");
+    T_CHECK(fr_f32_to_f16(65520.0f) == 0x7c00 && fr_f32_to_f16(65519.0f) == 0x7bff,
+            "overflow edge");
     T_CHECK(fr_f32_to_bf16(1.00390625f) == 0x3f80, "bf16 tie to even (down)");
     T_CHECK(fr_f32_to_bf16(1.01171875f) == 0x3f82, "bf16 tie to even (up)");
     T_CHECK(fr_f32_to_bf16(3.4028235e38f) == 0x7f80, "bf16 max float rounds to inf");
@@ -529,8 +579,10 @@ static void f16_vs_f16c(void) {
         float f;
         memcpy(&f, &b, 4);
         fr_f16 a = fr_f32_to_f16(f), hw = fr_f16_from_f32_f16c(f);
-        if (isnan(f)) bad += !((a & 0x7fff) > 0x7c00 && (hw & 0x7fff) > 0x7c00);
-        else bad += a != hw;
+        if (isnan(f))
+            bad += !((a & 0x7fff) > 0x7c00 && (hw & 0x7fff) > 0x7c00);
+        else
+            bad += a != hw;
     }
     T_CHECK(bad == 0, "%d conversions differ from F16C", bad);
 }
@@ -552,11 +604,14 @@ static void vec_helpers(void) {
             float mx = -INFINITY;
             for (int64_t i = 0; i < n; i++) {
                 dot += (double)x[i] * y[i], mag += fabs((double)x[i] * y[i]);
-                doth += (double)fr_f16_to_f32(h[i]) * y[i], magh += fabs((double)fr_f16_to_f32(h[i]) * y[i]);
+                doth += (double)fr_f16_to_f32(h[i]) * y[i],
+                    magh += fabs((double)fr_f16_to_f32(h[i]) * y[i]);
                 mx = x[i] > mx ? x[i] : mx;
             }
-            T_EXPECT(fabs(fr_vec_dot_f32(n, x, y) - dot) <= 1e-5 * mag, "%s dot_f32 n=%lld", lv, (long long)n);
-            T_EXPECT(fabs(fr_vec_dot_f16_f32(n, h, y) - doth) <= 1e-5 * magh, "%s dot_f16_f32 n=%lld", lv, (long long)n);
+            T_EXPECT(fabs(fr_vec_dot_f32(n, x, y) - dot) <= 1e-5 * mag, "%s dot_f32 n=%lld", lv,
+                     (long long)n);
+            T_EXPECT(fabs(fr_vec_dot_f16_f32(n, h, y) - doth) <= 1e-5 * magh,
+                     "%s dot_f16_f32 n=%lld", lv, (long long)n);
             T_EXPECT(fr_vec_max_f32(n, x) == mx, "%s max n=%lld", lv, (long long)n);
             /* mad: FMA or not, one rounding apart; scale: exact */
             memcpy(y0, y, sizeof(float) * n), memcpy(y1, y, sizeof(float) * n);
@@ -564,19 +619,25 @@ static void vec_helpers(void) {
             fr_vec_mad_f16_f32(n, y1, h, -1.5f);
             for (int64_t i = 0; i < n; i++) {
                 double w0 = y[i] + 0.37 * x[i], w1 = y[i] - 1.5 * fr_f16_to_f32(h[i]);
-                T_EXPECT(fabs(y0[i] - w0) <= 2e-7 * (fabs(y[i]) + fabs(0.37 * x[i])), "%s mad_f32 [%lld]", lv, (long long)i);
-                T_EXPECT(fabs(y1[i] - w1) <= 2e-7 * (fabs(y[i]) + fabs(1.5 * fr_f16_to_f32(h[i]))), "%s mad_f16 [%lld]", lv, (long long)i);
+                T_EXPECT(fabs(y0[i] - w0) <= 2e-7 * (fabs(y[i]) + fabs(0.37 * x[i])),
+                         "%s mad_f32 [%lld]", lv, (long long)i);
+                T_EXPECT(fabs(y1[i] - w1) <= 2e-7 * (fabs(y[i]) + fabs(1.5 * fr_f16_to_f32(h[i]))),
+                         "%s mad_f16 [%lld]", lv, (long long)i);
             }
             memcpy(y0, y, sizeof(float) * n);
             fr_vec_scale_f32(n, y0, 0.125f + 1e-3f);
-            for (int64_t i = 0; i < n; i++) T_EXPECT(y0[i] == y[i] * (0.125f + 1e-3f), "%s scale [%lld]", lv, (long long)i);
+            for (int64_t i = 0; i < n; i++)
+                T_EXPECT(y0[i] == y[i] * (0.125f + 1e-3f), "%s scale [%lld]", lv, (long long)i);
             /* row conversions: bit exact, untouched past n */
             h2[n < nmax ? n : 0] = 0x5555;
             fr_f16_row_from_f32(h2, x, n);
-            for (int64_t i = 0; i < n; i++) T_EXPECT(h2[i] == h[i], "%s f16 row [%lld]", lv, (long long)i);
-            if (n < nmax) T_EXPECT(h2[n] == 0x5555, "%s f16 row wrote past n=%lld", lv, (long long)n);
+            for (int64_t i = 0; i < n; i++)
+                T_EXPECT(h2[i] == h[i], "%s f16 row [%lld]", lv, (long long)i);
+            if (n < nmax)
+                T_EXPECT(h2[n] == 0x5555, "%s f16 row wrote past n=%lld", lv, (long long)n);
             fr_f32_row_from_f16(y0, h, n);
-            for (int64_t i = 0; i < n; i++) T_EXPECT(y0[i] == fr_f16_to_f32(h[i]), "%s f32 row [%lld]", lv, (long long)i);
+            for (int64_t i = 0; i < n; i++)
+                T_EXPECT(y0[i] == fr_f16_to_f32(h[i]), "%s f32 row [%lld]", lv, (long long)i);
             if (t_failed_now) break;
         }
     }
