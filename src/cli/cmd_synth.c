@@ -30,6 +30,7 @@ static void usage(FILE *f) {
             "        --groups N --groups-used N --gating softmax|sigmoid --probs-bias\n"
             "        --weights-scale F --no-norm-topk\n"
             "  MLA:  --q-lora N --kv-lora N --qk-nope N --qk-rope N --v-dim N --split-kv-b\n"
+            "        --yarn-log-mul F  rope.scaling.yarn_log_multiplier (default 0.1; 0 = none)\n"
             "  -o, --output FILE     output file (required)\n");
 }
 
@@ -146,6 +147,7 @@ int cmd_synth(int argc, char **argv) {
         else if (opt_arg(argc, argv, &i, NULL, "--qk-rope", &v)) s.qk_rope = (uint32_t)opt_long("--qk-rope", v, 2, U);
         else if (opt_arg(argc, argv, &i, NULL, "--v-dim", &v)) s.v_head_dim = (uint32_t)opt_long("--v-dim", v, 1, U);
         else if (opt_flag(argv, i, NULL, "--split-kv-b")) s.split_kv_b = true;
+        else if (opt_arg(argc, argv, &i, NULL, "--yarn-log-mul", &v)) s.yarn_log_mul = (float)opt_double("--yarn-log-mul", v, 0, 10);
         else {
             cli_error("synth: unknown option '%s'", argv[i]);
             usage(stderr);

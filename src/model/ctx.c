@@ -2,6 +2,7 @@
  * kind and the working buffers of the forward pass, sized once for n_batch tokens. */
 #include "model/ctx.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ int fr_ctx_create(fr_ctx **out, const fr_model *m, const fr_ctx_params *pin, fr_
     size_t n_q = (size_t)hp->n_head * hp->head_dim_k, n_att = (size_t)hp->n_head * hp->head_dim_v;
     size_t n_ff = max_sz(hp->n_ff, (size_t)hp->n_ff_exp * (hp->n_expert_shared ? hp->n_expert_shared : 1));
     size_t widest = max_sz(max_sz(hp->n_embd, n_ff), max_sz(n_att, n_q));
+    widest = max_sz(widest, max_sz(hp->q_lora_rank, hp->kv_lora_rank));
     c->x = alloc_buf(B * hp->n_embd * 4, &tot, &fail);
     c->xn = alloc_buf(B * hp->n_embd * 4, &tot, &fail);
     c->q = alloc_buf(B * n_q * 4, &tot, &fail);
@@ -66,10 +68,39 @@ int fr_ctx_create(fr_ctx **out, const fr_model *m, const fr_ctx_params *pin, fr_
     c->xq = alloc_buf(c->xq_bytes, &tot, &fail);
     c->rope_cs = alloc_buf(B * hp->n_rot * 4 + 4, &tot, &fail);
     c->scores = alloc_buf((size_t)c->p.n_threads * (size_t)c->p.n_ctx * 4, &tot, &fail);
-    c->q16 = alloc_buf((size_t)c->p.n_threads * hp->head_dim_k * 2, &tot, &fail);
+    size_t q16w = max_sz(hp->head_dim_k, hp->kv_lora_rank ? (size_t)hp->kv_lora_rank + hp->n_rot : 0);
+    c->q16 = alloc_buf((size_t)c->p.n_threads * q16w * 2, &tot, &fail);
     c->logits = alloc_buf(B * hp->n_vocab * 4, &tot, &fail);
     c->out_idx = alloc_buf(B * sizeof(int32_t), &tot, &fail);
     c->seq_zero = alloc_buf(B * sizeof(int32_t), &tot, &fail);
+    if (hp->kv_lora_rank) {
+        size_t H = hp->n_head, C = hp->kv_lora_rank, R = hp->n_rot;
+        size_t nope = hp->head_dim_k > R ? hp->head_dim_k - R : 1;
+        c->mla_qa = alloc_buf(B * (hp->q_lora_rank ? hp->q_lora_rank : 1) * 4, &tot, &fail);
+        c->mla_q = alloc_buf(B * H * (C + R) * 4, &tot, &fail);
+        c->mla_o = alloc_buf(B * H * C * 4, &tot, &fail);
+        c->mla_xq = alloc_buf(B * H * max_sz(C, nope) * 4 + 1024, &tot, &fail);
+        c->mla_row = alloc_buf((size_t)c->p.n_threads * C * 4, &tot, &fail);
+    }
+    if (hp->n_expert) {
+        size_t E = hp->n_expert, K = hp->n_expert_used, F = hp->n_ff_exp, e = hp->n_embd;
+        c->moe_logits = alloc_buf(B * E * 4, &tot, &fail);
+        c->moe_scratch = alloc_buf((3 * E + 2 * (size_t)hp->n_expert_groups + 1) * 4, &tot, &fail);
+        c->moe_sel = alloc_buf(B * K * 4, &tot, &fail);
+        c->moe_w = alloc_buf(B * K * 4, &tot, &fail);
+        c->moe_cnt = alloc_buf(E * 4, &tot, &fail);
+        c->moe_off = alloc_buf((E + 1) * 4, &tot, &fail);
+        c->moe_slots = alloc_buf(B * K * 4, &tot, &fail);
+        c->moe_active = alloc_buf(E * 4, &tot, &fail);
+        c->moe_xq = alloc_buf(B * e * 4 + 1024, &tot, &fail);
+        c->moe_h = alloc_buf(B * K * F * 4, &tot, &fail);
+        c->moe_u = alloc_buf(B * K * F * 4, &tot, &fail);
+        c->moe_hq = alloc_buf(B * K * F * 4 + 1024, &tot, &fail);
+        c->moe_y = alloc_buf(B * K * e * 4, &tot, &fail);
+        c->moe_out = alloc_buf(B * e * 4, &tot, &fail);
+        const char *trace = getenv("FRUGAL_MOE_TRACE");
+        if (trace && *trace) c->moe_trace = fopen(trace, "w");
+    }
     c->scratch_bytes = tot;
     if (fail) {
         fr_ctx_free(c);
@@ -84,7 +115,12 @@ void fr_ctx_free(fr_ctx *c) {
     fr_pool_free(c->pool);
     fr_kv_free(&c->kv);
     void *bufs[] = {c->x, c->xn, c->q, c->k, c->v, c->att, c->ff_a, c->ff_b, c->xq,
-                    c->rope_cs, c->scores, c->q16, c->logits, c->out_idx, c->seq_zero};
+                    c->rope_cs, c->scores, c->q16, c->logits, c->out_idx, c->seq_zero,
+                    c->mla_qa, c->mla_q, c->mla_o, c->mla_xq, c->mla_row,
+                    c->moe_logits, c->moe_scratch, c->moe_sel, c->moe_w, c->moe_cnt,
+                    c->moe_off, c->moe_slots, c->moe_active, c->moe_xq, c->moe_h, c->moe_u,
+                    c->moe_hq, c->moe_y, c->moe_out};
+    if (c->moe_trace) fclose(c->moe_trace);
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(c);
 }

@@ -32,6 +32,28 @@ struct fr_ctx {
     float *logits;   /* [B, n_vocab] */
     int32_t *out_idx;/* [B] batch indices of the tokens with logits */
     int32_t *seq_zero;/* [B] zeros: the sequence ids of a batch that gives none */
+    /* MLA (kv_lora_rank > 0): C = kv_lora_rank, R = n_rot, H = n_head */
+    float *mla_qa;   /* [B, q_lora_rank] compressed query */
+    float *mla_q;    /* [B, H, C + R] query absorbed into latent space, rope part last */
+    float *mla_o;    /* [B, H, C] attention output in latent space */
+    void *mla_xq;    /* [B, H, max(C, nope)] per-head rows in a vec_dot_type */
+    float *mla_row;  /* [n_threads, C] a dequantized weight row per thread */
+    /* MoE (n_expert > 0): E = n_expert, K = n_expert_used, F = n_ff_exp */
+    float *moe_logits;   /* [B, E] router logits, then probabilities */
+    float *moe_scratch;  /* [3E + 2 groups] routing scratch */
+    int32_t *moe_sel;    /* [B, K] chosen experts per token, best first */
+    float *moe_w;        /* [B, K] their weights */
+    int32_t *moe_cnt;    /* [E] slots routed to each expert in this batch */
+    int32_t *moe_off;    /* [E + 1] start of each expert's slots in moe_slots */
+    int32_t *moe_slots;  /* [B * K] slot ids (token * K + rank) grouped by expert */
+    int32_t *moe_active; /* [E] experts with at least one slot */
+    void *moe_xq;        /* [B, n_embd] normed input in the experts' vec_dot_type */
+    float *moe_h;        /* [B * K, F] gate, then silu(gate) * up */
+    float *moe_u;        /* [B * K, F] up */
+    void *moe_hq;        /* [B * K, F] hidden in the down projection's vec_dot_type */
+    float *moe_y;        /* [B * K, n_embd] each expert's output per slot */
+    float *moe_out;      /* [B, n_embd] the block's output */
+    void *moe_trace;     /* FILE * of routing margins when FRUGAL_MOE_TRACE names a file */
     int n_out;       /* logits rows of the last decode */
     size_t scratch_bytes;
 };

@@ -4,9 +4,6 @@
 
 #include <string.h>
 
-#pragma weak blk_attn_mla
-#pragma weak blk_ffn_moe
-
 void fwd_linear(fr_ctx *c, fr_xq_cache *xc, float *y, const fr_tensor *w, int64_t row0,
                 int64_t n_out, const float *x, int n) {
     fr_type t = fr_type_get(w->type)->vec_dot_type;

@@ -9,9 +9,6 @@
 #include "model/loader.h"
 #include "tok/tok.h"
 
-#pragma weak arch_qwen3moe_load
-#pragma weak arch_deepseek2_load
-
 static const struct {
     const char *name;
     int (*load)(fr_loader *);

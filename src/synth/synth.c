@@ -57,6 +57,14 @@ static void add(synth_t *sy, init_kind init, fr_type type, float std, int n_dims
 
 #define LIN(sy, a, b, fmt, il) add(sy, INIT_LINEAR, (sy)->s->type, 1.0f / sqrtf((float)(a)), 2, a, b, 1, fmt, il)
 #define LIN3(sy, a, b, c, fmt, il) add(sy, INIT_LINEAR, (sy)->s->type, 1.0f / sqrtf((float)(a)), 3, a, b, c, fmt, il)
+/* MoE/MLA weights whose rows do not fit the type's block fall back as llama-quantize does:
+ * to q8_0 when rows are a multiple of 32, else f16 */
+static fr_type fit_type(fr_type t, int64_t ne0) {
+    if (ne0 % fr_type_get(t)->blck_size == 0) return t;
+    return ne0 % 32 == 0 ? FR_TYPE_Q8_0 : FR_TYPE_F16;
+}
+#define LINF(sy, a, b, fmt, il) add(sy, INIT_LINEAR, fit_type((sy)->s->type, a), 1.0f / sqrtf((float)(a)), 2, a, b, 1, fmt, il)
+#define LIN3F(sy, a, b, c, fmt, il) add(sy, INIT_LINEAR, fit_type((sy)->s->type, a), 1.0f / sqrtf((float)(a)), 3, a, b, c, fmt, il)
 #define NORM(sy, a, fmt, il) add(sy, INIT_NORM, FR_TYPE_F32, 0.1f, 1, a, 1, 1, fmt, il)
 #define BIAS(sy, a, fmt, il) add(sy, INIT_BIAS, FR_TYPE_F32, 0.1f, 1, a, 1, 1, fmt, il)
 
@@ -93,6 +101,7 @@ fr_synth_spec fr_synth_default(const char *arch) {
         s.qk_rope = 16;
         s.v_head_dim = 16;
         s.rope_base = 10000.0f;
+        s.yarn_log_mul = 0.1f;
     }
     return s;
 }
@@ -119,21 +128,23 @@ static void plan_attn_mla(synth_t *sy, int il) {
     const fr_synth_spec *s = sy->s;
     int64_t e = s->n_embd, h = s->n_head, qk = s->qk_nope + s->qk_rope;
     if (s->q_lora_rank) {
-        LIN(sy, e, s->q_lora_rank, "blk.%d.attn_q_a.weight", il);
+        LINF(sy, e, s->q_lora_rank, "blk.%d.attn_q_a.weight", il);
         NORM(sy, s->q_lora_rank, "blk.%d.attn_q_a_norm.weight", il);
-        LIN(sy, s->q_lora_rank, h * qk, "blk.%d.attn_q_b.weight", il);
+        LINF(sy, s->q_lora_rank, h * qk, "blk.%d.attn_q_b.weight", il);
     } else {
-        LIN(sy, e, h * qk, "blk.%d.attn_q.weight", il);
+        LINF(sy, e, h * qk, "blk.%d.attn_q.weight", il);
     }
-    LIN(sy, e, s->kv_lora_rank + s->qk_rope, "blk.%d.attn_kv_a_mqa.weight", il);
+    LINF(sy, e, s->kv_lora_rank + s->qk_rope, "blk.%d.attn_kv_a_mqa.weight", il);
     NORM(sy, s->kv_lora_rank, "blk.%d.attn_kv_a_norm.weight", il);
     if (s->split_kv_b) {
-        LIN3(sy, s->qk_nope, s->kv_lora_rank, h, "blk.%d.attn_k_b.weight", il);
-        LIN3(sy, s->kv_lora_rank, s->v_head_dim, h, "blk.%d.attn_v_b.weight", il);
+        /* as llama.cpp's converter splits kv_b: k_b transposed per head, v_b as is */
+        LIN3F(sy, s->qk_nope, s->kv_lora_rank, h, "blk.%d.attn_k_b.weight", il);
+        sy->p[sy->n - 1].std = 1.0f / sqrtf((float)s->kv_lora_rank);
+        LIN3F(sy, s->kv_lora_rank, s->v_head_dim, h, "blk.%d.attn_v_b.weight", il);
     } else {
-        LIN(sy, s->kv_lora_rank, h * (s->qk_nope + s->v_head_dim), "blk.%d.attn_kv_b.weight", il);
+        LINF(sy, s->kv_lora_rank, h * (s->qk_nope + s->v_head_dim), "blk.%d.attn_kv_b.weight", il);
     }
-    LIN(sy, h * s->v_head_dim, e, "blk.%d.attn_output.weight", il);
+    LINF(sy, h * s->v_head_dim, e, "blk.%d.attn_output.weight", il);
 }
 
 static void plan_ffn(synth_t *sy, int il, int moe) {
@@ -150,14 +161,14 @@ static void plan_ffn(synth_t *sy, int il, int moe) {
     add(sy, INIT_LINEAR, FR_TYPE_F32, 1.0f / sqrtf((float)e), 2, e, s->n_expert, 1,
         "blk.%d.ffn_gate_inp.weight", il);
     if (s->probs_bias) BIAS(sy, s->n_expert, "blk.%d.exp_probs_b.bias", il);
-    LIN3(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_gate_exps.weight", il);
-    LIN3(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_up_exps.weight", il);
-    LIN3(sy, s->n_ff_exp, e, s->n_expert, "blk.%d.ffn_down_exps.weight", il);
+    LIN3F(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_gate_exps.weight", il);
+    LIN3F(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_up_exps.weight", il);
+    LIN3F(sy, s->n_ff_exp, e, s->n_expert, "blk.%d.ffn_down_exps.weight", il);
     if (s->n_expert_shared) {
         int64_t fs = (int64_t)s->n_ff_exp * s->n_expert_shared;
-        LIN(sy, e, fs, "blk.%d.ffn_gate_shexp.weight", il);
-        LIN(sy, e, fs, "blk.%d.ffn_up_shexp.weight", il);
-        LIN(sy, fs, e, "blk.%d.ffn_down_shexp.weight", il);
+        LINF(sy, e, fs, "blk.%d.ffn_gate_shexp.weight", il);
+        LINF(sy, e, fs, "blk.%d.ffn_up_shexp.weight", il);
+        LINF(sy, fs, e, "blk.%d.ffn_down_shexp.weight", il);
     }
 }
 
@@ -210,15 +221,28 @@ static void write_meta(gguf_writer *w, const fr_synth_spec *s, const tok_vocab_s
     gguf_w_u32(w, KEY("block_count"), s->n_layer);
     gguf_w_u32(w, KEY("feed_forward_length"), s->n_ff);
     gguf_w_u32(w, KEY("attention.head_count"), s->n_head);
-    gguf_w_u32(w, KEY("attention.head_count_kv"), s->n_head_kv);
+    /* deepseek2: the split kv_b layout is MQA over the latent (one kv head), legacy is MHA */
+    uint32_t n_head_kv = !strcmp(a, "deepseek2") ? (s->split_kv_b ? 1 : s->n_head) : s->n_head_kv;
+    gguf_w_u32(w, KEY("attention.head_count_kv"), n_head_kv);
     gguf_w_f32(w, KEY("attention.layer_norm_rms_epsilon"), 1e-6f);
     gguf_w_f32(w, KEY("rope.freq_base"), s->rope_base);
     gguf_w_u32(w, KEY("vocab_size"), s->n_vocab);
     if (!strcmp(a, "deepseek2")) {
+        /* as llama.cpp's converter: the split layout announces itself with the _mla lengths
+         * and describes the latent cache row in key_length / value_length */
         gguf_w_u32(w, KEY("rope.dimension_count"), s->qk_rope);
-        gguf_w_u32(w, KEY("attention.key_length"), s->qk_nope + s->qk_rope);
-        gguf_w_u32(w, KEY("attention.value_length"), s->v_head_dim);
-        if (s->q_lora_rank) gguf_w_u32(w, KEY("attention.q_lora_rank"), s->q_lora_rank);
+        if (s->split_kv_b) {
+            gguf_w_u32(w, KEY("attention.key_length"), s->kv_lora_rank + s->qk_rope);
+            gguf_w_u32(w, KEY("attention.value_length"), s->kv_lora_rank);
+            gguf_w_u32(w, KEY("attention.key_length_mla"), s->qk_nope + s->qk_rope);
+            gguf_w_u32(w, KEY("attention.value_length_mla"), s->v_head_dim);
+        } else {
+            gguf_w_u32(w, KEY("attention.key_length"), s->qk_nope + s->qk_rope);
+            gguf_w_u32(w, KEY("attention.value_length"), s->v_head_dim);
+        }
+        /* written even when 0: llama.cpp requires the key unless it guesses "lite" from the
+         * layer count (27 or 26 layers) */
+        gguf_w_u32(w, KEY("attention.q_lora_rank"), s->q_lora_rank);
         gguf_w_u32(w, KEY("attention.kv_lora_rank"), s->kv_lora_rank);
         gguf_w_u32(w, KEY("leading_dense_block_count"), s->n_layer_dense_lead);
         gguf_w_u32(w, KEY("expert_shared_count"), s->n_expert_shared);
@@ -246,7 +270,8 @@ static void write_meta(gguf_writer *w, const fr_synth_spec *s, const tok_vocab_s
         gguf_w_f32(w, KEY("rope.scaling.factor"), s->rope_factor);
         if (!strcmp(s->rope_scaling, "yarn")) {
             gguf_w_u32(w, KEY("rope.scaling.original_context_length"), s->n_ctx);
-            if (!strcmp(a, "deepseek2")) gguf_w_f32(w, KEY("rope.scaling.yarn_log_multiplier"), 0.1f);
+            if (!strcmp(a, "deepseek2") && s->yarn_log_mul != 0.0f)
+                gguf_w_f32(w, KEY("rope.scaling.yarn_log_multiplier"), s->yarn_log_mul);
         }
     }
 #undef KEY

@@ -33,6 +33,7 @@ typedef struct fr_synth_spec {
     /* MLA (deepseek2) */
     uint32_t q_lora_rank, kv_lora_rank, qk_nope, qk_rope, v_head_dim;
     bool split_kv_b;          /* write attn_k_b / attn_v_b instead of attn_kv_b */
+    float yarn_log_mul;       /* deepseek2 rope.scaling.yarn_log_multiplier (0.1 * mscale_all_dim) */
 } fr_synth_spec;
 
 /* Defaults for a small model of the given arch (the caller then adjusts fields). */
