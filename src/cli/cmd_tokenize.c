@@ -24,6 +24,9 @@ static void tokenize_usage(FILE *f) {
             "  --parse-special     recognise control tokens written in the text (e.g. <|im_end|>)\n"
             "  --pieces            print one 'id<TAB>piece' line per token; non-printable bytes\n"
             "                      are shown as \\n, \\t, \\r, \\\\ or \\xHH\n"
+            "  --detokenize        the input holds token ids (space separated); print the text they\n"
+            "                      decode to (llama_detokenize; with --parse-special control\n"
+            "                      tokens are rendered), raw bytes, no newline added\n"
             "  --time              report the tokenization time and rate on stderr\n"
             "  --info              print the tokenizer's facts (model, pre, sizes, BOS/EOS) instead\n\n"
             "test utility: frugal tokenize --gen-vocab MODEL[:PRE]:N --out FILE.gguf\n"
@@ -125,7 +128,7 @@ static int gen_vocab(const char *spec, const char *out) {
 int cmd_tokenize(int argc, char **argv) {
     const char *gen = NULL, *gen_out = NULL;
     const char *model = NULL, *text = NULL, *file = NULL;
-    bool add_special = true, parse_special = false, pieces = false, info = false, timing = false;
+    bool add_special = true, parse_special = false, pieces = false, info = false, timing = false, detok = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -150,6 +153,8 @@ int cmd_tokenize(int argc, char **argv) {
             parse_special = true;
         } else if (!strcmp(a, "--pieces")) {
             pieces = true;
+        } else if (!strcmp(a, "--detokenize")) {
+            detok = true;
         } else if (!strcmp(a, "--time")) {
             timing = true;
         } else if (!strcmp(a, "--info")) {
@@ -198,6 +203,39 @@ int cmd_tokenize(int argc, char **argv) {
     }
     int32_t *ids = NULL;
     size_t n = 0;
+    if (detok) {
+        const char *p = file ? buf : text, *end = p + len;
+        size_t cap = 0;
+        int rc = 0;
+        while (p < end && rc == 0) {
+            while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) p++;
+            if (p >= end) break;
+            char *e;
+            long x = strtol(p, &e, 10);
+            if (e == p || x < 0 || x >= tok_n_vocab(v)) {
+                rc = fail("tokenize: --detokenize: bad token id near '%.20s'", p);
+                break;
+            }
+            if (n == cap) {
+                cap = cap ? cap * 2 : 1024;
+                int32_t *ni = realloc(ids, cap * sizeof *ids);
+                if (!ni) { rc = fail("%s", "out of memory"); break; }
+                ids = ni;
+            }
+            ids[n++] = (int32_t)x;
+            p = e;
+        }
+        char *out = NULL;
+        size_t ol = 0;
+        if (rc == 0 && tok_detokenize(v, ids, n, false, parse_special, &out, &ol, &err) < 0) rc = fail("%s", err.msg);
+        if (rc == 0) fwrite(out, 1, ol, stdout);
+        free(out);
+        free(ids);
+        free(buf);
+        tok_free(v);
+        if (rc == 0 && fflush(stdout) != 0) rc = fail("%s", "cannot write the output");
+        return rc;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (tok_encode(v, file ? buf : text, len, add_special, parse_special, &ids, &n, &err) < 0) {

@@ -11,6 +11,8 @@
 #             replacement); SPM vocabs get the U+FFFD text on both sides (their raw-byte
 #             handling is byte fallback, which a JS string cannot carry to llama.cpp)
 #   long      long single words (letters, digits, emoji, spaces, newlines)
+#   detok     llama.cpp's ids for corpus.txt decoded by both (llama_detokenize, specials
+#             hidden), and dspecial: the ids of specials.txt decoded with specials rendered
 # env: FRUGAL (binary, default build/frugal), FRUGAL_SHARED (default ../shared),
 #      FRUGAL_NODE_MODULES (default tests/oracle/node_modules), TOK_ORACLE_KEEP=1 keeps the
 #      work directory.
@@ -36,7 +38,8 @@ else
     echo "SKIP tok-oracle.shared: $SHARED/vocab not present"
 fi
 for g in gpt2:qwen2:4096 gpt2:llama-bpe:2048 gpt2:deepseek-v3:3000 gpt2:deepseek-llm:1500 \
-         gpt2:gpt-2:1024 gpt2:starcoder:800 llama:2048 llama:300; do
+         gpt2:gpt-2:1024 gpt2:starcoder:800 gpt2:kimi-k2:2000 gpt2:qwen35:1500 gpt2:gpt-4o:1500 \
+         gpt2:tekken:1500 gpt2:command-r:1200 gpt2:default:1000 llama:2048 llama:300; do
     out="$work/gen-$(echo "$g" | tr ':' '-').gguf"
     if "$FRUGAL" tokenize --gen-vocab "$g" --out "$out" 2>"$work/err"; then
         vocabs="$vocabs $out"
@@ -60,7 +63,9 @@ for f in $vocabs; do
     if ! node tests/oracle/tokenize_oracle.mjs "$f" \
             "$work/c/corpus.txt:$d/o.corpus" "$work/c/specials.txt:$d/o.special:special" \
             "$work/c/specials.txt:$d/o.nospecial" "$work/c/invalid.bin:$d/o.invalid" \
-            "$work/c/long.txt:$d/o.long" >"$d/node.log" 2>&1; then
+            "$work/c/long.txt:$d/o.long" >"$d/node.log" 2>&1 ||
+       ! node tests/oracle/tokenize_oracle.mjs "$f" "detok:$d/o.corpus:$d/o.detok" \
+            "detok:$d/o.special:$d/o.dspecial:special" >>"$d/node.log" 2>&1; then
         echo "FAIL tok-oracle.$name: node-llama-cpp failed: $(tail -c 300 "$d/node.log")"
         fails=$((fails + 1))
         continue
@@ -70,6 +75,7 @@ for f in $vocabs; do
         if ! "$FRUGAL" tokenize -m "$f" --no-special --file "$2" $3 >"$d/f.$1" 2>"$d/f.$1.err"; then
             bad="$bad $1(error: $(head -c 200 "$d/f.$1.err"))"
         elif ! cmp -s "$d/f.$1" "$d/o.$1"; then
+            case "$1" in d*) bad="$bad $1($(cmp "$d/f.$1" "$d/o.$1" 2>&1 | head -c 120))"; return ;; esac
             nf=$(wc -w <"$d/f.$1"); no=$(wc -w <"$d/o.$1")
             first=$(tr ' ' '\n' <"$d/f.$1" | cmp - "$(tr ' ' '\n' <"$d/o.$1" >"$d/o.$1.l"; echo "$d/o.$1.l")" 2>/dev/null | sed 's/.*line //')
             bad="$bad $1(frugal $nf ids, llama.cpp $no, first difference at token ${first:-?})"
@@ -80,6 +86,8 @@ for f in $vocabs; do
     run nospecial "$work/c/specials.txt" ""
     run invalid "$inv" ""
     run long "$work/c/long.txt" ""
+    run detok "$d/o.corpus" "--detokenize"
+    run dspecial "$d/o.special" "--detokenize --parse-special"
     if [ -z "$bad" ]; then
         echo "PASS tok-oracle.$name ($(wc -w <"$d/o.corpus") corpus tokens)"
     else
