@@ -121,12 +121,29 @@ void fr_model_print_info(const fr_model *m, FILE *f) {
     fprintf(f, "  vocab %u, train ctx %u, rope %s dims %u base %g scale %g, rms eps %g\n",
             hp->n_vocab, hp->n_ctx_train, hp->rope_type == FR_ROPE_NEOX ? "neox" : "norm",
             hp->n_rot, hp->rope_freq_base, hp->rope_freq_scale, hp->rms_eps);
-    if (hp->n_expert)
+    if (hp->n_expert) {
         fprintf(f, "  experts %u (used %u, shared %u), expert ffn %u, leading dense %u\n",
                 hp->n_expert, hp->n_expert_used, hp->n_expert_shared, hp->n_ff_exp,
                 hp->n_layer_dense_lead);
-    if (hp->kv_lora_rank)
-        fprintf(f, "  MLA: q_lora_rank %u, kv_lora_rank %u\n", hp->q_lora_rank, hp->kv_lora_rank);
+        fprintf(f, "  router %s%s, groups %u (used %u), weights %s, scale %g\n",
+                hp->gating == FR_GATE_SIGMOID ? "sigmoid" : "softmax",
+                m->layers[hp->n_layer - 1].exp_probs_b ? " + selection bias" : "",
+                hp->n_expert_groups, hp->n_group_used,
+                hp->expert_weights_norm ? "normalised" : "not normalised",
+                hp->expert_weights_scale == 0.0f ? 1.0f : hp->expert_weights_scale);
+    }
+    if (hp->kv_lora_rank) {
+        const fr_layer *L0 = &m->layers[0];
+        fprintf(f, "  MLA: q_lora_rank %u, kv_lora_rank %u, rope %u, nope %u, v %u, %s; "
+                   "cache row %u values per layer (MHA would need %u)\n",
+                hp->q_lora_rank, hp->kv_lora_rank, hp->n_rot, hp->head_dim_k - hp->n_rot,
+                hp->head_dim_v, L0->wk_b ? "attn_k_b/attn_v_b" : "attn_kv_b",
+                hp->kv_lora_rank + hp->n_rot, hp->n_head * (hp->head_dim_k + hp->head_dim_v));
+        if (hp->rope_scaling == FR_ROPE_SCALE_YARN)
+            fprintf(f, "  YaRN: factor %g, original ctx %u, rope magnitude %g, kq scale %g\n",
+                    1.0f / hp->rope_freq_scale, hp->rope_n_ctx_orig, hp->yarn_attn_factor,
+                    hp->attn_scale);
+    }
     /* tensor types histogram */
     int count[FR_TYPE_COUNT] = {0};
     for (int i = 0; i < m->n_tensors; i++)
