@@ -29,7 +29,7 @@ fi
 if [ $want_test = 1 ]; then
     nm="$root/tests/oracle/node_modules"
     if [ ! -f "$nm/node-llama-cpp/package.json" ] || [ ! -f "$nm/@huggingface/jinja/package.json" ] ||
-       [ ! -d "$nm/@node-llama-cpp/linux-x64/bins" ]; then
+       [ ! -d "$nm/@node-llama-cpp/linux-x64/bins" ] || [ ! -f "$nm/openai/package.json" ]; then
         echo "deps: installing npm oracles into tests/oracle/node_modules"
         (cd "$root/tests/oracle" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional \
             --no-audit --no-fund --loglevel=error >/dev/null)
