@@ -148,7 +148,7 @@ static int pp_generation(pp_text *t) {
         bool l, r;
         size_t tl = generation_tag(t->s, t->n, i, &l, &r);
         if (tl) {
-            if (l) { /* drop the whitespace before the tag */
+            if (l && o.b.n > bound) { /* drop the whitespace before the tag */
                 size_t cut = jj_space_suffix(o.b.p + bound, o.b.n - bound);
                 size_t newn = o.b.n - cut;
                 for (size_t k = newn; k < o.b.n; k++)
