@@ -56,6 +56,7 @@ static int preset(fr_synth_spec *s, const char *p) {
         s->q_lora_rank = 384, s->kv_lora_rank = 512, s->qk_nope = 128, s->qk_rope = 64;
         s->v_head_dim = 128, s->gating = 2, s->probs_bias = true, s->norm_topk = true;
         s->expert_weights_scale = 2.5f, s->n_expert_groups = 8, s->n_group_used = 4;
+        s->split_kv_b = true; /* attn_k_b/attn_v_b, as llama.cpp converts DeepSeek today */
     } else if (!strcmp(p, "deepseek-v2-lite-2b")) {
         *s = fr_synth_default("deepseek2");
         s->n_vocab = 32000, s->n_embd = 1024, s->n_layer = 12, s->n_head = 16, s->n_head_kv = 16;
@@ -63,6 +64,7 @@ static int preset(fr_synth_spec *s, const char *p) {
         s->n_expert_shared = 2, s->n_ff_exp = 768, s->n_layer_dense_lead = 1;
         s->q_lora_rank = 0, s->kv_lora_rank = 512, s->qk_nope = 128, s->qk_rope = 64;
         s->v_head_dim = 128, s->gating = 1, s->norm_topk = false, s->expert_weights_scale = 1.0f;
+        s->split_kv_b = true;
     } else if (!strcmp(p, "qwen3moe-2b")) {
         *s = fr_synth_default("qwen3moe");
         s->n_vocab = 32000, s->n_embd = 1024, s->n_layer = 16, s->n_head = 16, s->n_head_kv = 4;
