@@ -66,6 +66,13 @@ b=$("$F" run -m "$M" --tokens 5,6 -n 16 --temp 1 --seed 9 --print-ids 2>/dev/nul
 sz=$(stat -c %s "$tmp/l.bin" 2>/dev/null || echo 0)
 nv=500 # the --vocab given to synth above
 [ "$sz" -eq $((4 * 4 * nv)) ] && pass logits-size || fail logits-size "size $sz, want $((16 * nv))"
+# text in, text out with the model's own tokenizer
+expect run-prompt 0 "generated 8 tokens" "$F" run -m "$M" -p "Hello, 世界" -n 8 --temp 0 --ignore-eos
+expect help-chat 0 "usage: frugal chat" "$F" chat --help
+# chat: one reply line per user line; a turn after /reset replies as the first turn did
+out=$(printf 'Hello there\nHow are you?\n/reset\nHello there\n' | "$F" chat -m "$M" -n 6 --temp 0 --ignore-eos 2>/dev/null)
+n=$(printf '%s\n' "$out" | wc -l); l1=$(printf '%s\n' "$out" | sed -n 1p); l3=$(printf '%s\n' "$out" | sed -n 3p)
+[ "$n" -eq 3 ] && [ -n "$l1" ] && [ "$l1" = "$l3" ] && pass chat-turns || fail chat-turns "$n lines: [$out]"
 expect bench 0 "tg8" "$F" bench -m "$M" -p 16 -n 8 -r 1
 expect bench-json 0 '"test": "pp16"' "$F" bench -m "$M" -p 16 -n 8 -r 1 -o json
 exit $((fails > 0))
