@@ -12,26 +12,27 @@
 #include "tok/tok.h"
 
 static void tokenize_usage(FILE *f) {
-    fprintf(f,
-            "usage: frugal tokenize -m MODEL (--text TEXT | --file FILE) [--no-special]\n"
-            "                       [--parse-special] [--pieces]\n\n"
-            "Prints the token ids of TEXT (or of the bytes of FILE; '-' reads stdin) as\n"
-            "MODEL's tokenizer produces them, exactly as llama.cpp's llama_tokenize does.\n\n"
-            "  -m, --model MODEL   GGUF file with tokenizer.ggml.* metadata (vocab-only is fine)\n"
-            "  --text TEXT         the text to tokenize\n"
-            "  --file FILE         read the text from FILE (raw bytes, '-' for stdin)\n"
-            "  --no-special        do not add the BOS/EOS tokens the model asks for\n"
-            "  --parse-special     recognise control tokens written in the text (e.g. <|im_end|>)\n"
-            "  --pieces            print one 'id<TAB>piece' line per token; non-printable bytes\n"
-            "                      are shown as \\n, \\t, \\r, \\\\ or \\xHH\n"
-            "  --detokenize        the input holds token ids (space separated); print the text they\n"
-            "                      decode to (llama_detokenize; with --parse-special control\n"
-            "                      tokens are rendered), raw bytes, no newline added\n"
-            "  --time              report the tokenization time and rate on stderr\n"
-            "  --info              print the tokenizer's facts (model, pre, sizes, BOS/EOS) instead\n\n"
-            "test utility: frugal tokenize --gen-vocab MODEL[:PRE]:N --out FILE.gguf\n"
-            "  writes a vocab-only GGUF with frugal's generated vocabulary (MODEL gpt2 or\n"
-            "  llama, PRE a tokenizer.ggml.pre for gpt2, N tokens); llama.cpp can load it.\n");
+    fprintf(
+        f,
+        "usage: frugal tokenize -m MODEL (--text TEXT | --file FILE) [--no-special]\n"
+        "                       [--parse-special] [--pieces]\n\n"
+        "Prints the token ids of TEXT (or of the bytes of FILE; '-' reads stdin) as\n"
+        "MODEL's tokenizer produces them, exactly as llama.cpp's llama_tokenize does.\n\n"
+        "  -m, --model MODEL   GGUF file with tokenizer.ggml.* metadata (vocab-only is fine)\n"
+        "  --text TEXT         the text to tokenize\n"
+        "  --file FILE         read the text from FILE (raw bytes, '-' for stdin)\n"
+        "  --no-special        do not add the BOS/EOS tokens the model asks for\n"
+        "  --parse-special     recognise control tokens written in the text (e.g. <|im_end|>)\n"
+        "  --pieces            print one 'id<TAB>piece' line per token; non-printable bytes\n"
+        "                      are shown as \\n, \\t, \\r, \\\\ or \\xHH\n"
+        "  --detokenize        the input holds token ids (space separated); print the text they\n"
+        "                      decode to (llama_detokenize; with --parse-special control\n"
+        "                      tokens are rendered), raw bytes, no newline added\n"
+        "  --time              report the tokenization time and rate on stderr\n"
+        "  --info              print the tokenizer's facts (model, pre, sizes, BOS/EOS) instead\n\n"
+        "test utility: frugal tokenize --gen-vocab MODEL[:PRE]:N --out FILE.gguf\n"
+        "  writes a vocab-only GGUF with frugal's generated vocabulary (MODEL gpt2 or\n"
+        "  llama, PRE a tokenizer.ggml.pre for gpt2, N tokens); llama.cpp can load it.\n");
 }
 
 static int fail(const char *fmt, const char *a) {
@@ -48,7 +49,10 @@ static char *slurp(FILE *f, size_t *n) {
     for (;;) {
         if (len == cap) {
             char *nb = realloc(b, cap * 2);
-            if (!nb) { free(b); return NULL; }
+            if (!nb) {
+                free(b);
+                return NULL;
+            }
             b = nb;
             cap *= 2;
         }
@@ -56,7 +60,10 @@ static char *slurp(FILE *f, size_t *n) {
         len += r;
         if (r == 0) break;
     }
-    if (ferror(f)) { free(b); return NULL; }
+    if (ferror(f)) {
+        free(b);
+        return NULL;
+    }
     *n = len;
     return b;
 }
@@ -65,12 +72,35 @@ static char *slurp(FILE *f, size_t *n) {
 static void print_escaped(const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
-        if (c == '\n') { fputs("\\n", stdout); i++; continue; }
-        if (c == '\t') { fputs("\\t", stdout); i++; continue; }
-        if (c == '\r') { fputs("\\r", stdout); i++; continue; }
-        if (c == '\\') { fputs("\\\\", stdout); i++; continue; }
-        if (c >= 0x20 && c < 0x7F) { putchar(c); i++; continue; }
-        size_t l = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+        if (c == '\n') {
+            fputs("\\n", stdout);
+            i++;
+            continue;
+        }
+        if (c == '\t') {
+            fputs("\\t", stdout);
+            i++;
+            continue;
+        }
+        if (c == '\r') {
+            fputs("\\r", stdout);
+            i++;
+            continue;
+        }
+        if (c == '\\') {
+            fputs("\\\\", stdout);
+            i++;
+            continue;
+        }
+        if (c >= 0x20 && c < 0x7F) {
+            putchar(c);
+            i++;
+            continue;
+        }
+        size_t l = c >= 0xF0 && c <= 0xF4   ? 4
+                   : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xC2 && c <= 0xDF ? 2
+                                            : 0;
         bool ok = l > 0 && i + l <= n;
         for (size_t k = 1; ok && k < l; k++) ok = (p[i + k] & 0xC0) == 0x80;
         if (ok) {
@@ -87,11 +117,13 @@ static void print_escaped(const unsigned char *p, size_t n) {
 static int gen_vocab(const char *spec, const char *out) {
     char model[32] = "", pre[64] = "";
     const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (!c1 || (size_t)(c1 - spec) >= sizeof model) return fail("tokenize: bad --gen-vocab '%s' (MODEL[:PRE]:N)", spec);
+    if (!c1 || (size_t)(c1 - spec) >= sizeof model)
+        return fail("tokenize: bad --gen-vocab '%s' (MODEL[:PRE]:N)", spec);
     memcpy(model, spec, (size_t)(c1 - spec));
     const char *num = c1 + 1;
     if (c2) {
-        if ((size_t)(c2 - c1 - 1) >= sizeof pre) return fail("tokenize: bad --gen-vocab '%s'", spec);
+        if ((size_t)(c2 - c1 - 1) >= sizeof pre)
+            return fail("tokenize: bad --gen-vocab '%s'", spec);
         memcpy(pre, c1 + 1, (size_t)(c2 - c1 - 1));
         num = c2 + 1;
     }
@@ -100,7 +132,8 @@ static int gen_vocab(const char *spec, const char *out) {
     if (*end || !*num) return fail("tokenize: bad token count in --gen-vocab '%s'", spec);
     tok_vocab_spec vs;
     fr_err err = {{0}};
-    if (tok_vocab_generate(&vs, model, pre[0] ? pre : NULL, (uint32_t)n, &err) < 0) return fail("%s", err.msg);
+    if (tok_vocab_generate(&vs, model, pre[0] ? pre : NULL, (uint32_t)n, &err) < 0)
+        return fail("%s", err.msg);
     gguf_writer *w = gguf_writer_create(3);
     /* a minimal llama architecture so that llama.cpp accepts the file as vocab-only */
     gguf_w_str(w, "general.architecture", "llama");
@@ -117,8 +150,10 @@ static int gen_vocab(const char *spec, const char *out) {
     tok_vocab_spec_write(&vs, w);
     FILE *f = fopen(out, "wb");
     int rc = f ? 0 : 1;
-    if (!f) fail("cannot create '%s'", out);
-    else if (gguf_writer_write_header(w, f, &err) < 0 || gguf_writer_finish(w, f, &err) < 0) rc = fail("%s", err.msg);
+    if (!f)
+        fail("cannot create '%s'", out);
+    else if (gguf_writer_write_header(w, f, &err) < 0 || gguf_writer_finish(w, f, &err) < 0)
+        rc = fail("%s", err.msg);
     if (f && fclose(f) != 0 && rc == 0) rc = fail("cannot write '%s'", out);
     gguf_writer_free(w);
     tok_vocab_spec_free(&vs);
@@ -128,13 +163,15 @@ static int gen_vocab(const char *spec, const char *out) {
 int cmd_tokenize(int argc, char **argv) {
     const char *gen = NULL, *gen_out = NULL;
     const char *model = NULL, *text = NULL, *file = NULL;
-    bool add_special = true, parse_special = false, pieces = false, info = false, timing = false, detok = false;
+    bool add_special = true, parse_special = false, pieces = false, info = false, timing = false,
+         detok = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             tokenize_usage(stdout);
             return 0;
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "--text") || !strcmp(a, "--file")) {
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "--text") ||
+                   !strcmp(a, "--file")) {
             if (i + 1 >= argc) return fail("tokenize: option '%s' needs a value", a);
             const char **dst = a[2] == 't' ? &text : a[2] == 'f' ? &file : &model;
             *dst = argv[++i];
@@ -170,7 +207,8 @@ int cmd_tokenize(int argc, char **argv) {
         return gen_vocab(gen, gen_out);
     }
     if (!model) return fail("tokenize: %s", "-m MODEL is required (see frugal tokenize --help)");
-    if (!info && !text == !file) return fail("tokenize: %s", "give exactly one of --text TEXT or --file FILE");
+    if (!info && !text == !file)
+        return fail("tokenize: %s", "give exactly one of --text TEXT or --file FILE");
 
     char *buf = NULL;
     size_t len = 0;
@@ -196,8 +234,8 @@ int cmd_tokenize(int argc, char **argv) {
     }
     gguf_close(g);
     if (info) {
-        printf("model=%s pre=%s n_vocab=%d bos=%d eos=%d add_bos=%d\n", tok_model_name(v), tok_pre_name(v),
-               tok_n_vocab(v), tok_bos(v), tok_eos(v), tok_add_bos(v) ? 1 : 0);
+        printf("model=%s pre=%s n_vocab=%d bos=%d eos=%d add_bos=%d\n", tok_model_name(v),
+               tok_pre_name(v), tok_n_vocab(v), tok_bos(v), tok_eos(v), tok_add_bos(v) ? 1 : 0);
         tok_free(v);
         return 0;
     }
@@ -208,7 +246,8 @@ int cmd_tokenize(int argc, char **argv) {
         size_t cap = 0;
         int rc = 0;
         while (p < end && rc == 0) {
-            while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) p++;
+            while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ','))
+                p++;
             if (p >= end) break;
             char *e;
             long x = strtol(p, &e, 10);
@@ -219,7 +258,10 @@ int cmd_tokenize(int argc, char **argv) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 1024;
                 int32_t *ni = realloc(ids, cap * sizeof *ids);
-                if (!ni) { rc = fail("%s", "out of memory"); break; }
+                if (!ni) {
+                    rc = fail("%s", "out of memory");
+                    break;
+                }
                 ids = ni;
             }
             ids[n++] = (int32_t)x;
@@ -227,7 +269,8 @@ int cmd_tokenize(int argc, char **argv) {
         }
         char *out = NULL;
         size_t ol = 0;
-        if (rc == 0 && tok_detokenize(v, ids, n, false, parse_special, &out, &ol, &err) < 0) rc = fail("%s", err.msg);
+        if (rc == 0 && tok_detokenize(v, ids, n, false, parse_special, &out, &ol, &err) < 0)
+            rc = fail("%s", err.msg);
         if (rc == 0) fwrite(out, 1, ol, stdout);
         free(out);
         free(ids);
@@ -246,8 +289,8 @@ int cmd_tokenize(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (timing) {
         double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-        fprintf(stderr, "tokenize: %zu bytes -> %zu tokens in %.1f ms (%.2f MB/s)\n", len, n, s * 1e3,
-                s > 0 ? (double)len / s / 1e6 : 0.0);
+        fprintf(stderr, "tokenize: %zu bytes -> %zu tokens in %.1f ms (%.2f MB/s)\n", len, n,
+                s * 1e3, s > 0 ? (double)len / s / 1e6 : 0.0);
     }
     if (pieces) {
         char stackp[512];

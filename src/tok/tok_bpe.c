@@ -9,12 +9,20 @@
 #include "tok/tok_internal.h"
 
 /* heap of uint64 keys: rank << 32 | left index; smallest first. Grows in scratch slot 4. */
-typedef struct u64heap { uint64_t *v; size_t n, cap; tok_scratch *s; bool oom; } u64heap;
+typedef struct u64heap {
+    uint64_t *v;
+    size_t n, cap;
+    tok_scratch *s;
+    bool oom;
+} u64heap;
 
 static void heap_push(u64heap *h, uint64_t x) {
     if (h->n == h->cap) {
         uint64_t *nv = tok_scratch_get(h->s, 4, h->cap * 2 * sizeof *nv);
-        if (!nv) { h->oom = true; return; }
+        if (!nv) {
+            h->oom = true;
+            return;
+        }
         h->v = nv;
         h->cap *= 2;
     }
@@ -63,7 +71,10 @@ void tok_bpe_word(const tok_vocab *v, const char *w, size_t n, tok_ids *out, tok
     if (v->ignore_merges) {
         /* the whole word, in byte-level form, may be a token */
         char *enc = tok_scratch_get(s, 0, n * 2);
-        if (!enc) { out->oom = true; return; }
+        if (!enc) {
+            out->oom = true;
+            return;
+        }
         size_t o = 0;
         for (size_t i = 0; i < n; i++) o += tok_utf8_put(enc + o, tok_byte_to_cpt((uint8_t)w[i]));
         int32_t id = tok_lookup(v, enc, o);
@@ -76,13 +87,19 @@ void tok_bpe_word(const tok_vocab *v, const char *w, size_t n, tok_ids *out, tok
         emit_sid(v, v->byte_sid[(uint8_t)w[0]], out);
         return;
     }
-    if (n > INT32_MAX / 4) { out->oom = true; return; }
+    if (n > INT32_MAX / 4) {
+        out->oom = true;
+        return;
+    }
     /* symbols: sid, prev, next (n each); the heap holds at most about 2n entries */
     int32_t *sid = tok_scratch_get(s, 1, n * sizeof(int32_t));
     int32_t *prev = tok_scratch_get(s, 2, n * sizeof(int32_t));
     int32_t *next = tok_scratch_get(s, 3, n * sizeof(int32_t));
     u64heap h = {tok_scratch_get(s, 4, (n + 16) * sizeof(uint64_t)), 0, n + 16, s, false};
-    if (!sid || !prev || !next || !h.v) { out->oom = true; return; }
+    if (!sid || !prev || !next || !h.v) {
+        out->oom = true;
+        return;
+    }
     const tok_merge_tab *m = &v->merges;
     for (size_t i = 0; i < n; i++) {
         sid[i] = v->byte_sid[(uint8_t)w[i]];
@@ -110,6 +127,9 @@ void tok_bpe_word(const tok_vocab *v, const char *w, size_t n, tok_ids *out, tok
         if (next[l] >= 0 && tok_merge_find(m, sid[l], sid[next[l]], &rank, &res))
             heap_push(&h, (uint64_t)(uint32_t)rank << 32 | (uint32_t)l);
     }
-    if (h.oom) { out->oom = true; return; }
+    if (h.oom) {
+        out->oom = true;
+        return;
+    }
     for (int32_t i = 0; i >= 0; i = next[i]) emit_sid(v, sid[i], out);
 }

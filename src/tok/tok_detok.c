@@ -9,7 +9,11 @@
 
 #include "tok/tok_internal.h"
 
-typedef struct sbuf { char *p; size_t n, cap; bool oom; } sbuf;
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} sbuf;
 
 static void sb_put(sbuf *b, const char *s, size_t n) {
     if (b->oom) return;
@@ -17,7 +21,10 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
         size_t nc = b->cap ? b->cap : 256;
         while (nc < b->n + n) nc *= 2;
         char *p = realloc(b->p, nc);
-        if (!p) { b->oom = true; return; }
+        if (!p) {
+            b->oom = true;
+            return;
+        }
         b->p = p;
         b->cap = nc;
     }
@@ -53,13 +60,21 @@ static void piece_of(const tok_vocab *v, int32_t id, sbuf *b) {
     } else if (a & TOK_ATTR_NORMAL) {
         if (v->model == TOK_MODEL_SPM) {
             for (size_t i = 0; i < n;) {
-                if (i + 3 <= n && !memcmp(t + i, "\xe2\x96\x81", 3)) { sb_put(b, " ", 1); i += 3; }
-                else { sb_put(b, t + i, 1); i++; }
+                if (i + 3 <= n && !memcmp(t + i, "\xe2\x96\x81", 3)) {
+                    sb_put(b, " ", 1);
+                    i += 3;
+                } else {
+                    sb_put(b, t + i, 1);
+                    i++;
+                }
             }
         } else { /* byte-level decode */
             uint32_t stackc[64];
             uint32_t *c = n <= 64 ? stackc : malloc(n * sizeof *c);
-            if (!c) { b->oom = true; return; }
+            if (!c) {
+                b->oom = true;
+                return;
+            }
             size_t nc = tok_utf8_decode(c, t, n);
             for (size_t i = 0; i < nc; i++) {
                 int byte = tok_cpt_to_byte(c[i]);
@@ -96,7 +111,10 @@ int tok_build_pieces(tok_vocab *v, fr_err *err) {
         piece_of(v, id, &b);
     }
     v->piece_off[v->n_vocab] = b.n;
-    if (b.oom) { free(b.p); return fr_fail(err, FR_ENOMEM, "out of memory"); }
+    if (b.oom) {
+        free(b.p);
+        return fr_fail(err, FR_ENOMEM, "out of memory");
+    }
     v->piece_cache = b.p ? b.p : malloc(1);
     return 0;
 }
@@ -127,10 +145,14 @@ static size_t incomplete_tail(const uint8_t *b, size_t n) {
     if (k == n) return 0;
     uint8_t lead = b[n - 1 - k];
     size_t need;
-    if (lead >= 0xC2 && lead <= 0xDF) need = 2;
-    else if (lead >= 0xE0 && lead <= 0xEF) need = 3;
-    else if (lead >= 0xF0 && lead <= 0xF4) need = 4;
-    else return 0;
+    if (lead >= 0xC2 && lead <= 0xDF)
+        need = 2;
+    else if (lead >= 0xE0 && lead <= 0xEF)
+        need = 3;
+    else if (lead >= 0xF0 && lead <= 0xF4)
+        need = 4;
+    else
+        return 0;
     return k + 1 < need ? k + 1 : 0;
 }
 
@@ -147,7 +169,8 @@ size_t tok_stream_push(tok_stream *s, const tok_vocab *v, int32_t id, char *out,
         uint8_t last[8];
         size_t m = total < 7 ? total : 7, j = 0;
         for (size_t i = total - m; i < total; i++)
-            last[j++] = i < (size_t)s->n_pend ? (uint8_t)s->pend[i] : (uint8_t)p[i - (size_t)s->n_pend];
+            last[j++] =
+                i < (size_t)s->n_pend ? (uint8_t)s->pend[i] : (uint8_t)p[i - (size_t)s->n_pend];
         keep = incomplete_tail(last, m);
         memcpy(tail, last + m - keep, keep);
     }
@@ -186,11 +209,17 @@ int tok_detokenize(const tok_vocab *v, const int32_t *ids, size_t n, bool remove
     for (size_t i = 0; i < n; i++) {
         size_t pn;
         const char *p = piece_ref(v, ids[i], unparse_special, &pn);
-        if (remove_space && pn > 0 && p[0] == ' ') { p++; pn--; }
+        if (remove_space && pn > 0 && p[0] == ' ') {
+            p++;
+            pn--;
+        }
         remove_space = false;
         if (pn) sb_put(&b, p, pn);
     }
-    if (b.oom) { free(b.p); return fr_fail(err, FR_ENOMEM, "out of memory"); }
+    if (b.oom) {
+        free(b.p);
+        return fr_fail(err, FR_ENOMEM, "out of memory");
+    }
     char *t = b.p;
     size_t total = b.n;
     if (v->clean_spaces && total > 0) {
@@ -198,8 +227,7 @@ int tok_detokenize(const tok_vocab *v, const int32_t *ids, size_t n, bool remove
         size_t t1 = total, k = 1;
         for (size_t i = 1; i < t1; i++) {
             char x = t[i];
-            if (t[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ','))
-                k--;
+            if (t[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ',')) k--;
             t[k++] = x;
         }
         total = k;
@@ -222,7 +250,8 @@ int tok_detokenize(const tok_vocab *v, const int32_t *ids, size_t n, bool remove
             char x = t[i];
             if (t[i - 1] == ' ' && x == '\'' && i + 1 < t3) {
                 char x1 = t[i + 1];
-                if (x1 == 's' || x1 == 'm') k--;
+                if (x1 == 's' || x1 == 'm')
+                    k--;
                 else if (x1 != 't' && x1 != 'd' && i + 2 < t3) {
                     char x2 = t[i + 2];
                     if ((x1 == 'r' && x2 == 'e') || (x1 == 'v' && x2 == 'e')) k--;

@@ -15,29 +15,41 @@ static int encode_spm_frag(const tok_vocab *v, const char *t, size_t n, bool pre
     char *buf = tok_scratch_get(s, 7, len + 1);
     if (!buf) return FR_ENOMEM;
     size_t o = 0;
-    if (prefix) { memcpy(buf, "\xe2\x96\x81", 3); o = 3; }
+    if (prefix) {
+        memcpy(buf, "\xe2\x96\x81", 3);
+        o = 3;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (t[i] == ' ') { memcpy(buf + o, "\xe2\x96\x81", 3); o += 3; }
-        else buf[o++] = t[i];
+        if (t[i] == ' ') {
+            memcpy(buf + o, "\xe2\x96\x81", 3);
+            o += 3;
+        } else
+            buf[o++] = t[i];
     }
     tok_spm_text(v, buf, o, out, s);
     return out->oom ? FR_ENOMEM : 0;
 }
 
-static int encode_bpe_frag(const tok_vocab *v, const char *t, size_t n, tok_ids *out, tok_scratch *s,
-                           fr_err *err) {
+static int encode_bpe_frag(const tok_vocab *v, const char *t, size_t n, tok_ids *out,
+                           tok_scratch *s, fr_err *err) {
     uint32_t *cpts = malloc((n ? n : 1) * sizeof *cpts);
     if (!cpts) return fr_fail(err, FR_ENOMEM, "out of memory (%zu bytes of text)", n);
     size_t nc = tok_utf8_decode(cpts, t, n);
     uint32_t *lens = NULL;
     size_t n_lens = 0;
     int rc = tok_pre_split(v->pre, cpts, nc, &lens, &n_lens, err);
-    if (rc < 0) { free(cpts); return rc; }
+    if (rc < 0) {
+        free(cpts);
+        return rc;
+    }
     size_t pos = 0;
     for (size_t i = 0; i < n_lens && !out->oom; i++) {
         size_t wl = lens[i];
         char *buf = tok_scratch_get(s, 7, wl * 4 + 4); /* the word as canonical UTF-8 */
-        if (!buf) { out->oom = true; break; }
+        if (!buf) {
+            out->oom = true;
+            break;
+        }
         size_t o = 0;
         for (size_t k = 0; k < wl; k++) o += tok_utf8_put(buf + o, cpts[pos + k]);
         tok_bpe_word(v, buf, o, out, s);
@@ -68,7 +80,8 @@ int tok_encode(const tok_vocab *v, const char *text, size_t len, bool add_specia
             continue;
         }
         if (v->model == TOK_MODEL_SPM) {
-            rc = encode_spm_frag(v, text + fr[i].off, fr[i].len, v->add_space_prefix && prev_special, &out, &s);
+            rc = encode_spm_frag(v, text + fr[i].off, fr[i].len,
+                                 v->add_space_prefix && prev_special, &out, &s);
             if (rc < 0) fr_fail(err, rc, "out of memory while tokenizing");
             prev_special = false;
         } else {

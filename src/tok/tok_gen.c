@@ -16,10 +16,11 @@
 #include "tok/tok_gen.h"
 #include "tok/tok_internal.h"
 
-static const char k_chatml[] =
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-    "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
-    "{% endif %}";
+static const char k_chatml[] = "{% for message in messages %}{{'<|im_start|>' + message['role'] + "
+                               "'\\n' + message['content'] + "
+                               "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ "
+                               "'<|im_start|>assistant\\n' }}"
+                               "{% endif %}";
 
 static const char k_llama2[] =
     "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
@@ -30,12 +31,13 @@ static const char k_llama2[] =
     "{% endif %}{% if loop.index0 == 0 and system_message != false %}"
     "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
     "{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}"
-    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
+    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == "
+    "'assistant' %}"
     "{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
 
 /* ---- a growing token list ---- */
 typedef struct gen {
-    tok_strtab strs;   /* token texts; index == token id */
+    tok_strtab strs; /* token texts; index == token id */
     float *scores;
     int32_t *types;
     uint32_t n, cap;
@@ -74,10 +76,10 @@ static void gen_add_merge(gen *g, int32_t a, int32_t b) {
 
 /* ---- words of the corpus: symbol sequences with counts ---- */
 typedef struct words {
-    int32_t *sym;      /* all symbols, word after word */
-    uint32_t *off;     /* [n + 1] */
-    uint32_t *len;     /* [n] current length (shrinks as pairs merge) */
-    uint32_t *count;   /* [n] */
+    int32_t *sym;    /* all symbols, word after word */
+    uint32_t *off;   /* [n + 1] */
+    uint32_t *len;   /* [n] current length (shrinks as pairs merge) */
+    uint32_t *count; /* [n] */
     uint32_t n;
 } words;
 
@@ -89,7 +91,11 @@ static void words_free(words *w) {
 }
 
 /* unique words (as byte strings) with counts -> words over the given symbol mapping */
-typedef struct wlist { tok_strtab t; uint32_t *count; uint32_t cap; } wlist;
+typedef struct wlist {
+    tok_strtab t;
+    uint32_t *count;
+    uint32_t cap;
+} wlist;
 
 static void wlist_add(wlist *l, const char *s, size_t n) {
     bool added;
@@ -105,7 +111,11 @@ static void wlist_add(wlist *l, const char *s, size_t n) {
 }
 
 /* pair counting: open addressing over (a << 32 | b) */
-typedef struct pairmap { uint64_t *k; uint64_t *c; uint32_t n_slots; } pairmap;
+typedef struct pairmap {
+    uint64_t *k;
+    uint64_t *c;
+    uint32_t n_slots;
+} pairmap;
 
 static void pm_reset(pairmap *p, uint32_t want) {
     uint32_t ns = 1024;
@@ -123,7 +133,10 @@ static void pm_reset(pairmap *p, uint32_t want) {
 static void pm_add(pairmap *p, uint64_t key, uint64_t c) {
     uint32_t mask = p->n_slots - 1, i = tok_hash64(key) & mask;
     while (p->k[i] != UINT64_MAX && p->k[i] != key) i = (i + 1) & mask;
-    if (p->k[i] == UINT64_MAX) { p->k[i] = key; p->c[i] = 0; }
+    if (p->k[i] == UINT64_MAX) {
+        p->k[i] = key;
+        p->c[i] = 0;
+    }
     p->c[i] += c;
 }
 
@@ -145,7 +158,10 @@ static uint32_t learn_merges(gen *g, words *w, uint32_t target, bool record_merg
         uint64_t best = UINT64_MAX, best_c = 0;
         for (uint32_t i = 0; i < pm.n_slots; i++) {
             if (pm.k[i] == UINT64_MAX) continue;
-            if (pm.c[i] > best_c || (pm.c[i] == best_c && pm.k[i] < best)) { best = pm.k[i]; best_c = pm.c[i]; }
+            if (pm.c[i] > best_c || (pm.c[i] == best_c && pm.k[i] < best)) {
+                best = pm.k[i];
+                best_c = pm.c[i];
+            }
         }
         if (best_c < 1) break;
         int32_t a = (int32_t)(best >> 32), b = (int32_t)(uint32_t)best;
@@ -161,8 +177,11 @@ static uint32_t learn_merges(gen *g, words *w, uint32_t target, bool record_merg
             int32_t *s = w->sym + w->off[i];
             uint32_t o = 0;
             for (uint32_t k = 0; k < w->len[i]; k++) {
-                if (k + 1 < w->len[i] && s[k] == a && s[k + 1] == b) { s[o++] = c; k++; }
-                else s[o++] = s[k];
+                if (k + 1 < w->len[i] && s[k] == a && s[k + 1] == b) {
+                    s[o++] = c;
+                    k++;
+                } else
+                    s[o++] = s[k];
             }
             w->len[i] = o;
         }
@@ -208,14 +227,18 @@ static int gen_gpt2(gen *g, const char *pre, uint32_t n_vocab, fr_err *err) {
     size_t nl = 0;
     rc = tok_pre_split(p, cpts, nc, &lens, &nl, err);
     tok_pre_free(p);
-    if (rc < 0) { free(cpts); return rc; }
+    if (rc < 0) {
+        free(cpts);
+        return rc;
+    }
     wlist wl = {0};
     tok_strtab_init(&wl.t, 1024);
     char buf[4096];
     size_t pos = 0, n_sym = 0;
     for (size_t i = 0; i < nl; i++) {
         size_t o = 0;
-        for (uint32_t k = 0; k < lens[i] && o + 4 < sizeof buf; k++) o += tok_utf8_put(buf + o, cpts[pos + k]);
+        for (uint32_t k = 0; k < lens[i] && o + 4 < sizeof buf; k++)
+            o += tok_utf8_put(buf + o, cpts[pos + k]);
         pos += lens[i];
         wlist_add(&wl, buf, o);
     }
@@ -295,7 +318,8 @@ static int gen_spm(gen *g, uint32_t n_vocab, fr_err *err) {
     size_t o = 0;
     for (size_t i = 0; i < nc;) {
         size_t st = i;
-        if (c[i] == '\n') i++;
+        if (c[i] == '\n')
+            i++;
         else {
             while (i < nc && c[i] == 0x2581) i++;
             while (i < nc && c[i] != 0x2581 && c[i] != '\n') i++;
@@ -328,14 +352,17 @@ int tok_vocab_generate(tok_vocab_spec *out, const char *model, const char *pre, 
     memset(out, 0, sizeof *out);
     bool gpt2 = model && !strcmp(model, "gpt2"), spm = model && !strcmp(model, "llama");
     if (!gpt2 && !spm)
-        return fr_fail(err, FR_EINVAL, "vocab generator: model '%s' (expected gpt2 or llama)", model ? model : "(null)");
+        return fr_fail(err, FR_EINVAL, "vocab generator: model '%s' (expected gpt2 or llama)",
+                       model ? model : "(null)");
     if (n_vocab < (gpt2 ? 300u : 280u) || n_vocab > 1000000u)
-        return fr_fail(err, FR_EINVAL, "vocab generator: n_vocab %u out of range (%u..1000000 for %s)", n_vocab,
+        return fr_fail(err, FR_EINVAL,
+                       "vocab generator: n_vocab %u out of range (%u..1000000 for %s)", n_vocab,
                        gpt2 ? 300u : 280u, model);
     if (!tok_cpt_table()) return fr_fail(err, FR_ENOMEM, "out of memory");
     gen g = {0};
     tok_strtab_init(&g.strs, n_vocab);
-    int rc = gpt2 ? gen_gpt2(&g, pre && *pre ? pre : "qwen2", n_vocab, err) : gen_spm(&g, n_vocab, err);
+    int rc =
+        gpt2 ? gen_gpt2(&g, pre && *pre ? pre : "qwen2", n_vocab, err) : gen_spm(&g, n_vocab, err);
     if (rc < 0) {
         tok_strtab_free(&g.strs);
         free(g.scores);
@@ -395,8 +422,10 @@ void tok_vocab_spec_write(const tok_vocab_spec *s, gguf_writer *w) {
     if (s->pre) gguf_w_str(w, "tokenizer.ggml.pre", s->pre);
     gguf_w_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)s->tokens, s->n_vocab);
     if (s->scores) gguf_w_arr(w, "tokenizer.ggml.scores", GGUF_T_FLOAT32, s->scores, s->n_vocab);
-    if (s->token_types) gguf_w_arr(w, "tokenizer.ggml.token_type", GGUF_T_INT32, s->token_types, s->n_vocab);
-    if (s->merges) gguf_w_arr_str(w, "tokenizer.ggml.merges", (const char *const *)s->merges, s->n_merges);
+    if (s->token_types)
+        gguf_w_arr(w, "tokenizer.ggml.token_type", GGUF_T_INT32, s->token_types, s->n_vocab);
+    if (s->merges)
+        gguf_w_arr_str(w, "tokenizer.ggml.merges", (const char *const *)s->merges, s->n_merges);
     if (s->bos >= 0) gguf_w_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)s->bos);
     if (s->eos >= 0) gguf_w_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)s->eos);
     if (s->model && !strcmp(s->model, "llama")) gguf_w_u32(w, "tokenizer.ggml.unknown_token_id", 0);

@@ -49,8 +49,8 @@ static inline uint8_t tok_cpt_flags(const uint8_t *tab, uint32_t c) {
 static inline bool tok_cpt_is_ws(uint32_t c) {
     if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0D);
     if (c < 0x85) return false;
-    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
-           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 /* Number of bytes of the UTF-8 sequence a lead byte announces (llama.cpp's table: 1 for
  * continuation bytes, 4 for F8..FF). */
@@ -84,13 +84,13 @@ static inline int tok_cpt_to_byte(uint32_t c) {
 
 /* ---- string interning (tok_vocab.c) ---- */
 typedef struct tok_strtab {
-    char *arena;          /* all strings, back to back */
+    char *arena; /* all strings, back to back */
     size_t arena_len, arena_cap;
-    uint64_t *off;        /* [n] start of string i in arena */
-    uint32_t *len;        /* [n] */
+    uint64_t *off; /* [n] start of string i in arena */
+    uint32_t *len; /* [n] */
     uint32_t n, cap;
-    int32_t *slots;       /* [n_slots] open addressing: string index or -1 */
-    uint32_t n_slots;     /* power of two */
+    int32_t *slots;   /* [n_slots] open addressing: string index or -1 */
+    uint32_t n_slots; /* power of two */
 } tok_strtab;
 
 void tok_strtab_init(tok_strtab *t, uint32_t expect);
@@ -120,17 +120,27 @@ void tok_pre_free(tok_pre *p);
 const tok_pre_info *tok_pre_get_info(const tok_pre *p);
 /* Splits cpts[0..n) into words. *lens gets the word lengths in codepoints (malloc'd,
  * caller frees; an old *lens is freed first). Returns 0 or FR_ENOMEM/FR_ERANGE. */
-int tok_pre_split(const tok_pre *p, const uint32_t *cpts, size_t n, uint32_t **lens,
-                  size_t *n_lens, fr_err *err);
+int tok_pre_split(const tok_pre *p, const uint32_t *cpts, size_t n, uint32_t **lens, size_t *n_lens,
+                  fr_err *err);
 /* Comma-separated list of the accepted names (for messages and --help). */
 const char *tok_pre_names(void);
 
 /* custom splitters (tok_pre_custom.c), mirroring llama.cpp's hand-written ones. Each
  * takes the segments (lengths) in seg and appends the word lengths to out. */
-typedef struct tok_lens { uint32_t *v; size_t n, cap; } tok_lens;
+typedef struct tok_lens {
+    uint32_t *v;
+    size_t n, cap;
+} tok_lens;
 void tok_lens_push(tok_lens *l, uint32_t x);
-enum { TOK_CUSTOM_GPT2 = 1, TOK_CUSTOM_LLAMA3, TOK_CUSTOM_QWEN2, TOK_CUSTOM_QWEN35,
-       TOK_CUSTOM_KIMI_K2, TOK_CUSTOM_DIGITS3, TOK_CUSTOM_NEWLINES };
+enum {
+    TOK_CUSTOM_GPT2 = 1,
+    TOK_CUSTOM_LLAMA3,
+    TOK_CUSTOM_QWEN2,
+    TOK_CUSTOM_QWEN35,
+    TOK_CUSTOM_KIMI_K2,
+    TOK_CUSTOM_DIGITS3,
+    TOK_CUSTOM_NEWLINES
+};
 void tok_split_custom(int kind, const uint32_t *cpts, const uint32_t *seg, size_t n_seg,
                       tok_lens *out);
 
@@ -147,43 +157,49 @@ typedef struct tok_merge_tab {
 
 struct tok_vocab {
     tok_model model;
-    char model_name[32];  /* tokenizer.ggml.model */
-    char pre_name[64];    /* tokenizer.ggml.pre as given ("" when absent) */
+    char model_name[32]; /* tokenizer.ggml.model */
+    char pre_name[64];   /* tokenizer.ggml.pre as given ("" when absent) */
     int32_t n_vocab;
     /* strings: ids 0..n_vocab-1 are the tokens; further ids are merge parts that are not
      * tokens (BPE) */
     tok_strtab strs;
-    float *scores;        /* [n_vocab] */
-    uint32_t *attr;       /* [n_vocab] TOK_ATTR_* */
+    float *scores;  /* [n_vocab] */
+    uint32_t *attr; /* [n_vocab] TOK_ATTR_* */
     int32_t max_token_len;
 
     /* special ids (-1 none) */
     int32_t bos, eos, eot, eom, unk, sep, pad, mask, nl;
     int32_t fim_pre, fim_suf, fim_mid, fim_pad, fim_rep, fim_sep;
-    int32_t *eog; int n_eog;
+    int32_t *eog;
+    int n_eog;
     bool add_bos, add_eos, add_sep, add_space_prefix, remove_extra_ws;
     bool clean_spaces, ignore_merges;
 
     /* special tokens for partitioning, longest text first */
-    int32_t *special; int n_special;
-    struct tok_trie *trie;    /* over the special tokens' texts (tok_special.c) */
+    int32_t *special;
+    int n_special;
+    struct tok_trie *trie; /* over the special tokens' texts (tok_special.c) */
 
     /* BPE */
     tok_pre *pre;
     tok_merge_tab merges;
-    int32_t byte_sid[256];    /* sid of the byte-level form of each byte */
-    int32_t byte_tok[256];    /* BPE: token of the single-byte string b (fallback), or -1;
-                                 SPM: byte_to_token(b) (<0xXX> or the raw byte), or -1 */
+    int32_t byte_sid[256]; /* sid of the byte-level form of each byte */
+    int32_t byte_tok[256]; /* BPE: token of the single-byte string b (fallback), or -1;
+                              SPM: byte_to_token(b) (<0xXX> or the raw byte), or -1 */
     /* SPM: adjacent character pairs that occur inside some token (a text boundary between
      * a pair not in this set can never be merged across) */
-    uint64_t *spm_pairs; uint32_t spm_pairs_slots;
-    char *piece_cache;        /* pieces (render_special form) back to back */
-    uint64_t *piece_off;      /* [n_vocab + 1] */
+    uint64_t *spm_pairs;
+    uint32_t spm_pairs_slots;
+    char *piece_cache;   /* pieces (render_special form) back to back */
+    uint64_t *piece_off; /* [n_vocab + 1] */
 };
 
 /* merges */
 static inline uint32_t tok_hash64(uint64_t k) {
-    k ^= k >> 33; k *= 0xff51afd7ed558ccdULL; k ^= k >> 33; k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
     k ^= k >> 33;
     return (uint32_t)k;
 }
@@ -194,7 +210,11 @@ static inline bool tok_merge_find(const tok_merge_tab *m, int32_t a, int32_t b, 
     uint32_t mask = m->n_slots - 1, i = tok_hash64(key) & mask;
     for (;;) {
         uint64_t k = m->keys[i];
-        if (k == key) { *rank = m->rank[i]; *result = m->result[i]; return true; }
+        if (k == key) {
+            *rank = m->rank[i];
+            *result = m->result[i];
+            return true;
+        }
         if (k == UINT64_MAX) return false;
         i = (i + 1) & mask;
     }
@@ -207,14 +227,18 @@ static inline int32_t tok_lookup(const tok_vocab *v, const char *s, size_t n) {
 }
 
 /* growable id list */
-typedef struct tok_ids { int32_t *v; size_t n, cap; bool oom; } tok_ids;
+typedef struct tok_ids {
+    int32_t *v;
+    size_t n, cap;
+    bool oom;
+} tok_ids;
 void tok_ids_push(tok_ids *o, int32_t id);
 
 /* Scratch memory reused across the words of one tok_encode call. */
 typedef struct tok_scratch {
     void *buf[8];
     size_t cap[8];
-    void *re_ctx;       /* pre-tokenizer match state (tok_pre.c) */
+    void *re_ctx; /* pre-tokenizer match state (tok_pre.c) */
 } tok_scratch;
 /* ensures scratch slot i holds at least n bytes; NULL on OOM */
 void *tok_scratch_get(tok_scratch *s, int i, size_t n);
@@ -228,7 +252,10 @@ int tok_spm_build(tok_vocab *v, fr_err *err);
 void tok_spm_text(const tok_vocab *v, const char *t, size_t n, tok_ids *out, tok_scratch *s);
 
 /* special-token partitioning (tok_special.c) */
-typedef struct tok_frag { size_t off, len; int32_t id; /* -1: raw text */ } tok_frag;
+typedef struct tok_frag {
+    size_t off, len;
+    int32_t id; /* -1: raw text */
+} tok_frag;
 int tok_special_build(tok_vocab *v);
 void tok_trie_free(struct tok_trie *t);
 int tok_partition(const tok_vocab *v, const char *text, size_t len, bool parse_special,

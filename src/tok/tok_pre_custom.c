@@ -34,12 +34,14 @@ static inline size_t add_token(seg_ctx *c, size_t end) {
     return len;
 }
 
-static inline uint32_t lower_ascii(uint32_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static inline uint32_t lower_ascii(uint32_t c) {
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 
-#define IS_L(f) ((f) & TOK_CF_LETTER)
-#define IS_N(f) ((f) & TOK_CF_NUMBER)
-#define IS_M(f) ((f) & TOK_CF_MARK)
-#define IS_WS(f) ((f) & F_WS)
+#define IS_L(f) ((f)&TOK_CF_LETTER)
+#define IS_N(f) ((f)&TOK_CF_NUMBER)
+#define IS_M(f) ((f)&TOK_CF_MARK)
+#define IS_WS(f) ((f)&F_WS)
 
 /* 's|'t|'re|'ve|'m|'ll|'d (case-insensitive when ci); returns the length matched */
 static size_t contraction(const seg_ctx *c, size_t pos, bool ci) {
@@ -50,7 +52,8 @@ static size_t contraction(const seg_ctx *c, size_t pos, bool ci) {
     if (pos + 2 < c->end) {
         uint32_t n2 = get_cpt(c, pos + 2);
         if (ci) n2 = lower_ascii(n2);
-        if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l')) return 3;
+        if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l'))
+            return 3;
     }
     return 0;
 }
@@ -86,7 +89,10 @@ static void split_gpt2(seg_ctx *c) {
         uint32_t cpt = get_cpt(c, pos);
         unsigned flags = get_flags(c, pos);
         size_t k = contraction(c, pos, false);
-        if (k) { pos += add_token(c, pos + k); continue; }
+        if (k) {
+            pos += add_token(c, pos + k);
+            continue;
+        }
         unsigned f2 = cpt == ' ' ? get_flags(c, pos + 1) : flags;
         if (IS_L(f2)) { /* ' ?\p{L}+' */
             pos += cpt == ' ';
@@ -117,7 +123,10 @@ static void split_llama3(seg_ctx *c, int digits, bool marks) {
         uint32_t cpt = get_cpt(c, pos);
         unsigned flags = get_flags(c, pos);
         size_t k = contraction(c, pos, true);
-        if (k) { pos += add_token(c, pos + k); continue; }
+        if (k) {
+            pos += add_token(c, pos + k);
+            continue;
+        }
         /* [^\r\n\p{L}\p{N}]?\p{L}+  (qwen35: [\p{L}\p{M}]+) */
         if (!(cpt == '\r' || cpt == '\n' || IS_N(flags))) {
             unsigned fn = get_flags(c, pos + 1);
@@ -154,7 +163,8 @@ static void split_llama3(seg_ctx *c, int digits, bool marks) {
         bool other = !(IS_WS(f2) || IS_L(f2) || IS_N(f2) || (marks && IS_M(f2)));
         if (other && flags) {
             pos += cpt == ' ';
-            while (!(IS_WS(f2) || IS_L(f2) || IS_N(f2) || (marks && IS_M(f2))) && f2) f2 = get_flags(c, ++pos);
+            while (!(IS_WS(f2) || IS_L(f2) || IS_N(f2) || (marks && IS_M(f2))) && f2)
+                f2 = get_flags(c, ++pos);
             uint32_t c2 = get_cpt(c, pos);
             while (c2 == '\r' || c2 == '\n') c2 = get_cpt(c, ++pos);
             add_token(c, pos);
@@ -187,8 +197,14 @@ static void split_kimi(seg_ctx *c) {
                           (lead_ok && IS_L(get_flags(c, pos + 1)) && !is_han(get_cpt(c, pos + 1)));
         if (letter_pat) {
             bool has_lead = false, has_letters = false;
-            if (lead_ok) { has_lead = true; pos++; }
-            while (IS_L(get_flags(c, pos)) && !is_han(get_cpt(c, pos))) { has_letters = true; pos++; }
+            if (lead_ok) {
+                has_lead = true;
+                pos++;
+            }
+            while (IS_L(get_flags(c, pos)) && !is_han(get_cpt(c, pos))) {
+                has_letters = true;
+                pos++;
+            }
             if (has_letters || (!has_lead && IS_L(get_flags(c, pos)) && !is_han(get_cpt(c, pos)))) {
                 if (!has_letters) pos++;
                 while (IS_L(get_flags(c, pos)) && !is_han(get_cpt(c, pos))) pos++;
@@ -229,10 +245,19 @@ static void split_digits3(seg_ctx *c) {
     for (size_t pos = c->ini; pos < c->end;) {
         if (IS_N(get_flags(c, pos))) {
             size_t start = pos, count = 0;
-            while (pos < c->end && IS_N(get_flags(c, pos))) { count++; pos++; }
+            while (pos < c->end && IS_N(get_flags(c, pos))) {
+                count++;
+                pos++;
+            }
             size_t rem = count % 3, cur = start;
-            if (rem) { add_token(c, cur + rem); cur += rem; }
-            while (cur < start + count) { add_token(c, cur + 3); cur += 3; }
+            if (rem) {
+                add_token(c, cur + rem);
+                cur += rem;
+            }
+            while (cur < start + count) {
+                add_token(c, cur + 3);
+                cur += 3;
+            }
             continue;
         }
         pos++;
@@ -260,14 +285,30 @@ void tok_split_custom(int kind, const uint32_t *cpts, const uint32_t *seg, size_
         c.end = start + seg[i];
         start = c.end;
         switch (kind) {
-        case TOK_CUSTOM_GPT2: split_gpt2(&c); break;
-        case TOK_CUSTOM_LLAMA3: split_llama3(&c, 3, false); break;
-        case TOK_CUSTOM_QWEN2: split_llama3(&c, 1, false); break;
-        case TOK_CUSTOM_QWEN35: split_llama3(&c, 1, true); break;
-        case TOK_CUSTOM_KIMI_K2: split_kimi(&c); break;
-        case TOK_CUSTOM_DIGITS3: split_digits3(&c); break;
-        case TOK_CUSTOM_NEWLINES: split_newlines(&c); break;
-        default: tok_lens_push(out, seg[i]); break;
+        case TOK_CUSTOM_GPT2:
+            split_gpt2(&c);
+            break;
+        case TOK_CUSTOM_LLAMA3:
+            split_llama3(&c, 3, false);
+            break;
+        case TOK_CUSTOM_QWEN2:
+            split_llama3(&c, 1, false);
+            break;
+        case TOK_CUSTOM_QWEN35:
+            split_llama3(&c, 1, true);
+            break;
+        case TOK_CUSTOM_KIMI_K2:
+            split_kimi(&c);
+            break;
+        case TOK_CUSTOM_DIGITS3:
+            split_digits3(&c);
+            break;
+        case TOK_CUSTOM_NEWLINES:
+            split_newlines(&c);
+            break;
+        default:
+            tok_lens_push(out, seg[i]);
+            break;
         }
     }
 }

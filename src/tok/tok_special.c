@@ -12,12 +12,12 @@
 #include "tok/tok_internal.h"
 
 struct tok_trie {
-    uint64_t *keys;   /* [n_slots] node << 8 | byte, UINT64_MAX empty */
-    int32_t *child;   /* [n_slots] */
+    uint64_t *keys; /* [n_slots] node << 8 | byte, UINT64_MAX empty */
+    int32_t *child; /* [n_slots] */
     uint32_t n_slots;
-    int32_t *term;    /* [n_nodes] rank in v->special of the token ending here, or -1 */
+    int32_t *term; /* [n_nodes] rank in v->special of the token ending here, or -1 */
     int32_t n_nodes, cap_nodes;
-    bool first[256];  /* bytes that start some special token */
+    bool first[256]; /* bytes that start some special token */
 };
 
 static int32_t trie_get(const struct tok_trie *t, int32_t node, uint8_t b) {
@@ -82,8 +82,14 @@ int tok_special_build(tok_vocab *v) {
     return 0;
 }
 
-typedef struct occ { uint32_t rank; uint32_t pos; } occ;  /* pos < 4 GiB */
-typedef struct acc { size_t pos, len; int32_t id; } acc;
+typedef struct occ {
+    uint32_t rank;
+    uint32_t pos;
+} occ; /* pos < 4 GiB */
+typedef struct acc {
+    size_t pos, len;
+    int32_t id;
+} acc;
 
 static int occ_cmp(const void *a, const void *b) {
     const occ *x = a, *y = b;
@@ -133,7 +139,10 @@ int tok_partition(const tok_vocab *v, const char *text, size_t len, bool parse_s
                     if (no == capo) {
                         capo = capo ? capo * 2 : 64;
                         occ *np = realloc(oc, capo * sizeof *np);
-                        if (!np) { free(oc); return fr_fail(err, FR_ENOMEM, "out of memory"); }
+                        if (!np) {
+                            free(oc);
+                            return fr_fail(err, FR_ENOMEM, "out of memory");
+                        }
                         oc = np;
                     }
                     oc[no++] = (occ){(uint32_t)r, (uint32_t)p};
@@ -153,7 +162,9 @@ int tok_partition(const tok_vocab *v, const char *text, size_t len, bool parse_s
     uint8_t *taken = calloc(len, 1); /* 0 free, 1 token, 2 stripped */
     acc *ac = malloc(no * sizeof *ac);
     if (!taken || !ac) {
-        free(oc); free(taken); free(ac);
+        free(oc);
+        free(taken);
+        free(ac);
         return fr_fail(err, FR_ENOMEM, "out of memory");
     }
     size_t na = 0;
@@ -166,7 +177,8 @@ int tok_partition(const tok_vocab *v, const char *text, size_t len, bool parse_s
         memset(taken + p, 1, l);
         ac[na++] = (acc){p, l, id};
         if (v->attr[id] & TOK_ATTR_LSTRIP)
-            for (size_t k = p; k > 0 && taken[k - 1] == 0 && isspace(s[k - 1]); k--) taken[k - 1] = 2;
+            for (size_t k = p; k > 0 && taken[k - 1] == 0 && isspace(s[k - 1]); k--)
+                taken[k - 1] = 2;
         if (v->attr[id] & TOK_ATTR_RSTRIP)
             for (size_t k = p + l; k < len && taken[k] == 0 && isspace(s[k]); k++) taken[k] = 2;
     }
@@ -190,7 +202,10 @@ int tok_partition(const tok_vocab *v, const char *text, size_t len, bool parse_s
     }
     free(taken);
     free(ac);
-    if (!ok) { free(f); return fr_fail(err, FR_ENOMEM, "out of memory"); }
+    if (!ok) {
+        free(f);
+        return fr_fail(err, FR_ENOMEM, "out of memory");
+    }
     *frags = f;
     *n_frags = nf;
     return 0;

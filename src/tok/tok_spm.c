@@ -11,10 +11,22 @@
 
 #include "tok/tok_internal.h"
 
-typedef struct spm_sym { int32_t prev, next; uint32_t off, n; } spm_sym;
+typedef struct spm_sym {
+    int32_t prev, next;
+    uint32_t off, n;
+} spm_sym;
 /* the right symbol of a bigram is always left's current next while both are intact */
-typedef struct spm_bigram { float score; int32_t left; uint32_t size; } spm_bigram;
-typedef struct bgheap { spm_bigram *v; size_t n, cap; tok_scratch *s; bool oom; } bgheap;
+typedef struct spm_bigram {
+    float score;
+    int32_t left;
+    uint32_t size;
+} spm_bigram;
+typedef struct bgheap {
+    spm_bigram *v;
+    size_t n, cap;
+    tok_scratch *s;
+    bool oom;
+} bgheap;
 
 /* max-heap: higher score first, then smaller left */
 static bool bg_before(const spm_bigram *a, const spm_bigram *b) {
@@ -24,7 +36,10 @@ static bool bg_before(const spm_bigram *a, const spm_bigram *b) {
 static void bg_push(bgheap *h, spm_bigram x) {
     if (h->n == h->cap) {
         spm_bigram *nv = tok_scratch_get(h->s, 6, h->cap * 2 * sizeof *nv);
-        if (!nv) { h->oom = true; return; }
+        if (!nv) {
+            h->oom = true;
+            return;
+        }
         h->v = nv;
         h->cap *= 2;
     }
@@ -97,14 +112,20 @@ int tok_spm_build(tok_vocab *v, fr_err *err) {
                 uint64_t k = pair_key(prev, u);
                 uint32_t i = tok_hash64(k) & (ns - 1);
                 while (t[i] != UINT64_MAX && t[i] != k) i = (i + 1) & (ns - 1);
-                if (t[i] == UINT64_MAX) { t[i] = k; used++; }
+                if (t[i] == UINT64_MAX) {
+                    t[i] = k;
+                    used++;
+                }
             }
             prev = u;
             have_prev = true;
             off += l;
         }
     }
-    if (used >= ns / 2) { free(t); return 0; } /* degenerate: no boundaries are hard */
+    if (used >= ns / 2) {
+        free(t);
+        return 0;
+    } /* degenerate: no boundaries are hard */
     v->spm_pairs = t;
     v->spm_pairs_slots = ns;
     return 0;
@@ -141,7 +162,10 @@ static void spm_chunk(const tok_vocab *v, const char *t, spm_sym *sy, int32_t fi
         try_bigram(v, t, sy, L->prev, b.left, h);
         try_bigram(v, t, sy, b.left, L->next, h);
     }
-    if (h->oom) { out->oom = true; return; }
+    if (h->oom) {
+        out->oom = true;
+        return;
+    }
     for (int32_t i = first; i >= 0; i = sy[i].next) {
         int32_t id = tok_lookup(v, t + sy[i].off, sy[i].n);
         if (id >= 0) {
@@ -160,10 +184,16 @@ static void spm_chunk(const tok_vocab *v, const char *t, spm_sym *sy, int32_t fi
 
 void tok_spm_text(const tok_vocab *v, const char *t, size_t n, tok_ids *out, tok_scratch *s) {
     if (n == 0) return;
-    if (n > INT32_MAX / 4) { out->oom = true; return; }
+    if (n > INT32_MAX / 4) {
+        out->oom = true;
+        return;
+    }
     spm_sym *sy = tok_scratch_get(s, 5, n * sizeof *sy);
     bgheap h = {tok_scratch_get(s, 6, 1024 * sizeof(spm_bigram)), 0, 1024, s, false};
-    if (!sy || !h.v) { out->oom = true; return; }
+    if (!sy || !h.v) {
+        out->oom = true;
+        return;
+    }
     size_t ns = 0;
     for (size_t off = 0; off < n;) {
         size_t l = tok_utf8_len((uint8_t)t[off]);

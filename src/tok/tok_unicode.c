@@ -15,7 +15,11 @@ size_t tok_utf8_decode(uint32_t *out, const char *str, size_t n) {
     size_t i = 0, k = 0;
     while (i < n) {
         uint8_t c = s[i];
-        if (c < 0x80) { out[k++] = c; i++; continue; }
+        if (c < 0x80) {
+            out[k++] = c;
+            i++;
+            continue;
+        }
         /* same acceptance rules as llama.cpp's unicode_cpt_from_utf8: only the lead bits
          * and the continuation bytes are checked (overlong forms and surrogates pass) */
         if (!(c & 0x40)) goto bad;
@@ -27,8 +31,8 @@ size_t tok_utf8_decode(uint32_t *out, const char *str, size_t n) {
         }
         if (!(c & 0x10)) {
             if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) goto bad;
-            out[k++] = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 |
-                       (s[i + 2] & 0x3F);
+            out[k++] =
+                (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
             i += 3;
             continue;
         }
@@ -50,7 +54,10 @@ size_t tok_utf8_decode(uint32_t *out, const char *str, size_t n) {
 
 size_t tok_utf8_put(char *out, uint32_t c) {
     uint8_t *o = (uint8_t *)out;
-    if (c < 0x80) { o[0] = (uint8_t)c; return 1; }
+    if (c < 0x80) {
+        o[0] = (uint8_t)c;
+        return 1;
+    }
     if (c < 0x800) {
         o[0] = (uint8_t)(0xC0 | c >> 6);
         o[1] = (uint8_t)(0x80 | (c & 0x3F));
@@ -83,16 +90,25 @@ static void cat_init(void) {
     /* all scalar values in order, as UTF-8 */
     size_t cap = 4u * TOK_MAX_CPT, n = 0;
     char *buf = malloc(cap);
-    if (!buf) { cat_tab = tab; return; }
+    if (!buf) {
+        cat_tab = tab;
+        return;
+    }
     for (uint32_t c = 0; c < TOK_MAX_CPT; c++) {
         if (c >= 0xD800 && c < 0xE000) continue;
         n += tok_utf8_put(buf + n, c);
     }
     static const char *pat = "(\\p{L}+)|(\\p{N}+)|(\\p{Z}+)|(\\p{M}+)|(\\p{P}+)|(\\p{S}+)|"
                              "(\\p{Cn}+)|(\\p{C}+)";
-    static const uint8_t group_flag[9] = {0,           TOK_CF_LETTER, TOK_CF_NUMBER,
-                                          TOK_CF_SEP,  TOK_CF_MARK,   TOK_CF_PUNCT,
-                                          TOK_CF_SYMBOL, TOK_CF_UNDEF, TOK_CF_CONTROL};
+    static const uint8_t group_flag[9] = {0,
+                                          TOK_CF_LETTER,
+                                          TOK_CF_NUMBER,
+                                          TOK_CF_SEP,
+                                          TOK_CF_MARK,
+                                          TOK_CF_PUNCT,
+                                          TOK_CF_SYMBOL,
+                                          TOK_CF_UNDEF,
+                                          TOK_CF_CONTROL};
     int ec;
     PCRE2_SIZE eo;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,

@@ -67,7 +67,8 @@ int32_t tok_strtab_intern(tok_strtab *t, const char *s, size_t n, bool *added) {
         t->len = fr_xrealloc(t->len, sizeof *t->len * t->cap);
     }
     if (t->arena_len + n + 1 > t->arena_cap) {
-        while (t->arena_len + n + 1 > t->arena_cap) t->arena_cap = t->arena_cap ? t->arena_cap * 2 : 65536;
+        while (t->arena_len + n + 1 > t->arena_cap)
+            t->arena_cap = t->arena_cap ? t->arena_cap * 2 : 65536;
         t->arena = fr_xrealloc(t->arena, t->arena_cap);
     }
     memcpy(t->arena + t->arena_len, s, n);
@@ -88,7 +89,10 @@ void tok_ids_push(tok_ids *o, int32_t id) {
     if (o->n == o->cap) {
         size_t nc = o->cap ? o->cap * 2 : 64;
         int32_t *p = realloc(o->v, nc * sizeof *p);
-        if (!p) { o->oom = true; return; }
+        if (!p) {
+            o->oom = true;
+            return;
+        }
         o->v = p;
         o->cap = nc;
     }
@@ -174,7 +178,9 @@ static int get_id(const gguf_file *f, const char *key, int32_t n_vocab, int32_t 
     return 0;
 }
 
-static int32_t find_text(const tok_vocab *v, const char *s) { return tok_lookup(v, s, strlen(s)); }
+static int32_t find_text(const tok_vocab *v, const char *s) {
+    return tok_lookup(v, s, strlen(s));
+}
 
 static bool in_list(const char *t, size_t n, const char *const *list) {
     for (; *list; list++)
@@ -205,33 +211,89 @@ static void add_eog(tok_vocab *v, int32_t id) {
 
 static void del_eog(tok_vocab *v, int32_t id) {
     for (int i = 0; i < v->n_eog; i++)
-        if (v->eog[i] == id) { v->eog[i] = v->eog[--v->n_eog]; return; }
+        if (v->eog[i] == id) {
+            v->eog[i] = v->eog[--v->n_eog];
+            return;
+        }
 }
 
-static const char *const k_eot[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-    "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
-    "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "<end_of_utterance>", NULL};
+static const char *const k_eot[] = {"<|eot_id|>",
+                                    "<|im_end|>",
+                                    "<|end|>",
+                                    "<end_of_turn>",
+                                    "<|endoftext|>",
+                                    "<|end_of_text|>",
+                                    "<EOT>",
+                                    "_<EOT>",
+                                    "[EOT]",
+                                    "<\xef\xbd\x9c"
+                                    "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                                    "<end_of_utterance>",
+                                    NULL};
 static const char *const k_eom[] = {"<|eom_id|>", NULL};
-static const char *const k_fim_pre[] = {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>",
-    "<\xef\xbd\x9c" "fim\xe2\x96\x81" "begin\xef\xbd\x9c>", "<PRE>", "\xe2\x96\x81<PRE>",
-    "<|code_prefix|>", "<|prefix|>", NULL};
-static const char *const k_fim_suf[] = {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
-    "<\xef\xbd\x9c" "fim\xe2\x96\x81hole\xef\xbd\x9c>", "<SUF>", "\xe2\x96\x81<SUF>",
-    "<|code_suffix|>", "<|suffix|>", NULL};
-static const char *const k_fim_mid[] = {"<|fim_middle|>", "<fim-middle>", "<fim_middle>",
-    "<\xef\xbd\x9c" "fim\xe2\x96\x81" "end\xef\xbd\x9c>", "<MID>", "\xe2\x96\x81<MID>",
-    "<|code_middle|>", "<|middle|>", NULL};
-static const char *const k_fim_pad[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]", NULL};
-static const char *const k_fim_rep[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>",
-    "<reponame>", NULL};
+static const char *const k_fim_pre[] = {"<|fim_prefix|>",
+                                        "<fim-prefix>",
+                                        "<fim_prefix>",
+                                        "<\xef\xbd\x9c"
+                                        "fim\xe2\x96\x81"
+                                        "begin\xef\xbd\x9c>",
+                                        "<PRE>",
+                                        "\xe2\x96\x81<PRE>",
+                                        "<|code_prefix|>",
+                                        "<|prefix|>",
+                                        NULL};
+static const char *const k_fim_suf[] = {"<|fim_suffix|>",
+                                        "<fim-suffix>",
+                                        "<fim_suffix>",
+                                        "<\xef\xbd\x9c"
+                                        "fim\xe2\x96\x81hole\xef\xbd\x9c>",
+                                        "<SUF>",
+                                        "\xe2\x96\x81<SUF>",
+                                        "<|code_suffix|>",
+                                        "<|suffix|>",
+                                        NULL};
+static const char *const k_fim_mid[] = {"<|fim_middle|>",
+                                        "<fim-middle>",
+                                        "<fim_middle>",
+                                        "<\xef\xbd\x9c"
+                                        "fim\xe2\x96\x81"
+                                        "end\xef\xbd\x9c>",
+                                        "<MID>",
+                                        "\xe2\x96\x81<MID>",
+                                        "<|code_middle|>",
+                                        "<|middle|>",
+                                        NULL};
+static const char *const k_fim_pad[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>",
+                                        "<PAD>",       "[PAD]",     NULL};
+static const char *const k_fim_rep[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>",
+                                        "<REPO>",       "<reponame>",    NULL};
 static const char *const k_fim_sep[] = {"<|file_sep|>", NULL};
-static const char *const k_eog[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
-    "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
-    "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>",
-    "<|tool_response>", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "[e~[",
-    NULL};
+static const char *const k_eog[] = {"<|eot_id|>",
+                                    "<|im_end|>",
+                                    "<|end|>",
+                                    "<|return|>",
+                                    "<|call|>",
+                                    "<|flush|>",
+                                    "<|calls|>",
+                                    "<end_of_turn>",
+                                    "<|endoftext|>",
+                                    "</s>",
+                                    "<|eom_id|>",
+                                    "<EOT>",
+                                    "_<EOT>",
+                                    "[EOT]",
+                                    "[EOS]",
+                                    "<|end_of_text|>",
+                                    "<end_of_utterance>",
+                                    "<eos>",
+                                    "<turn|>",
+                                    "<|tool_response>",
+                                    "<\xef\xbd\x9c"
+                                    "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                                    "[e~[",
+                                    NULL};
 static const char *const k_harmony_user[] = {"<|channel|>", "<|message|>", "<|start|>",
-    "<|constrain|>", NULL};
+                                             "<|constrain|>", NULL};
 
 static void setup_special(tok_vocab *v, const gguf_file *f) {
     detect_by_text(v, &v->eot, k_eot);
@@ -288,7 +350,10 @@ static void setup_special(tok_vocab *v, const gguf_file *f) {
         int32_t x = v->special[i];
         uint32_t lx = v->strs.len[x];
         int j = i - 1;
-        while (j >= 0 && v->strs.len[v->special[j]] < lx) { v->special[j + 1] = v->special[j]; j--; }
+        while (j >= 0 && v->strs.len[v->special[j]] < lx) {
+            v->special[j + 1] = v->special[j];
+            j--;
+        }
         v->special[j + 1] = x;
     }
     /* per-model attributes (llama.cpp sets them by model name) */
@@ -310,13 +375,20 @@ static void setup_special(tok_vocab *v, const gguf_file *f) {
 
 static uint32_t attr_of_type(int64_t t) {
     switch (t) {
-    case 1: return TOK_ATTR_NORMAL;
-    case 2: return TOK_ATTR_UNKNOWN;
-    case 3: return TOK_ATTR_CONTROL;
-    case 4: return TOK_ATTR_USER_DEFINED;
-    case 5: return TOK_ATTR_UNUSED;
-    case 6: return TOK_ATTR_BYTE;
-    default: return TOK_ATTR_UNDEFINED;
+    case 1:
+        return TOK_ATTR_NORMAL;
+    case 2:
+        return TOK_ATTR_UNKNOWN;
+    case 3:
+        return TOK_ATTR_CONTROL;
+    case 4:
+        return TOK_ATTR_USER_DEFINED;
+    case 5:
+        return TOK_ATTR_UNUSED;
+    case 6:
+        return TOK_ATTR_BYTE;
+    default:
+        return TOK_ATTR_UNDEFINED;
     }
 }
 
@@ -324,7 +396,8 @@ static int load_tokens(tok_vocab *v, const gguf_file *f, fr_err *err) {
     const gguf_value *toks, *scores = NULL, *types = NULL;
     int rc = gguf_get_arr(f, "tokenizer.ggml.tokens", GGUF_T_STRING, &toks, err);
     if (rc < 0) return rc;
-    if (rc == 1) return fr_fail(err, FR_EFORMAT, "%s: key 'tokenizer.ggml.tokens' is missing", f->path);
+    if (rc == 1)
+        return fr_fail(err, FR_EFORMAT, "%s: key 'tokenizer.ggml.tokens' is missing", f->path);
     if (toks->v.arr.n == 0 || toks->v.arr.n > INT32_MAX / 2)
         return fr_fail(err, FR_EFORMAT, "%s: 'tokenizer.ggml.tokens' has %llu entries", f->path,
                        (unsigned long long)toks->v.arr.n);
@@ -334,24 +407,30 @@ static int load_tokens(tok_vocab *v, const gguf_file *f, fr_err *err) {
     if (rc == 0) {
         gguf_vtype et = scores->v.arr.type;
         if (et != GGUF_T_FLOAT32 && et != GGUF_T_INT32)
-            return fr_fail(err, FR_EFORMAT, "%s: 'tokenizer.ggml.scores': expected arr[f32] or arr[i32], found arr[%s]",
-                           f->path, gguf_vtype_name(et));
+            return fr_fail(
+                err, FR_EFORMAT,
+                "%s: 'tokenizer.ggml.scores': expected arr[f32] or arr[i32], found arr[%s]",
+                f->path, gguf_vtype_name(et));
         if (scores->v.arr.n < n)
-            return fr_fail(err, FR_EFORMAT, "%s: 'tokenizer.ggml.scores' has %llu entries, expected %u",
-                           f->path, (unsigned long long)scores->v.arr.n, n);
-    } else scores = NULL;
+            return fr_fail(err, FR_EFORMAT,
+                           "%s: 'tokenizer.ggml.scores' has %llu entries, expected %u", f->path,
+                           (unsigned long long)scores->v.arr.n, n);
+    } else
+        scores = NULL;
     rc = gguf_get_arr(f, "tokenizer.ggml.token_type", GGUF_T_INT32, &types, err);
     if (rc < 0) return rc;
     if (rc == 0 && types->v.arr.n < n)
-        return fr_fail(err, FR_EFORMAT, "%s: 'tokenizer.ggml.token_type' has %llu entries, expected %u",
-                       f->path, (unsigned long long)types->v.arr.n, n);
+        return fr_fail(err, FR_EFORMAT,
+                       "%s: 'tokenizer.ggml.token_type' has %llu entries, expected %u", f->path,
+                       (unsigned long long)types->v.arr.n, n);
     if (rc == 1) types = NULL;
 
     v->n_vocab = (int32_t)n;
     tok_strtab_init(&v->strs, n);
     v->scores = malloc(sizeof *v->scores * n);
     v->attr = malloc(sizeof *v->attr * n);
-    if (!v->scores || !v->attr) return fr_fail(err, FR_ENOMEM, "out of memory loading %u tokens", n);
+    if (!v->scores || !v->attr)
+        return fr_fail(err, FR_ENOMEM, "out of memory loading %u tokens", n);
     for (uint32_t i = 0; i < n; i++) {
         gguf_str s = toks->v.arr.strs[i];
         char empty[32];
@@ -364,8 +443,9 @@ static int load_tokens(tok_vocab *v, const gguf_file *f, fr_err *err) {
         bool added;
         int32_t k = tok_strtab_intern(&v->strs, p, len, &added);
         if (!added)
-            return fr_fail(err, FR_EFORMAT, "%s: duplicate token in vocabulary: '%.*s' has ids %d and %u",
-                           f->path, (int)(len > 64 ? 64 : len), p, k, i);
+            return fr_fail(err, FR_EFORMAT,
+                           "%s: duplicate token in vocabulary: '%.*s' has ids %d and %u", f->path,
+                           (int)(len > 64 ? 64 : len), p, k, i);
         if ((int32_t)len > v->max_token_len) v->max_token_len = (int32_t)len;
         v->scores[i] = scores ? (float)gguf_arr_f64(scores, i) : 0.0f;
         v->attr[i] = types ? attr_of_type(gguf_arr_i64(types, i)) : TOK_ATTR_NORMAL;
@@ -386,30 +466,41 @@ static int load_all(tok_vocab *v, const gguf_file *f, fr_err *err) {
     gguf_str s;
     int rc = gguf_get_str(f, "tokenizer.ggml.model", &s, err);
     if (rc < 0) return rc;
-    if (rc == 1) return fr_fail(err, FR_EFORMAT, "%s: key 'tokenizer.ggml.model' is missing", f->path);
+    if (rc == 1)
+        return fr_fail(err, FR_EFORMAT, "%s: key 'tokenizer.ggml.model' is missing", f->path);
     gguf_str_copy(v->model_name, sizeof v->model_name, s);
-    if (gguf_get_str(f, "tokenizer.ggml.pre", &s, err) == 0) gguf_str_copy(v->pre_name, sizeof v->pre_name, s);
-    else v->pre_name[0] = 0;
+    if (gguf_get_str(f, "tokenizer.ggml.pre", &s, err) == 0)
+        gguf_str_copy(v->pre_name, sizeof v->pre_name, s);
+    else
+        v->pre_name[0] = 0;
 
     v->bos = v->eos = v->eot = v->eom = v->unk = v->sep = v->pad = v->mask = v->nl = -1;
     v->fim_pre = v->fim_suf = v->fim_mid = v->fim_pad = v->fim_rep = v->fim_sep = -1;
     if (!strcmp(v->model_name, "llama")) {
         v->model = TOK_MODEL_SPM;
-        v->bos = 1; v->eos = 2; v->unk = 0;
-        v->add_space_prefix = true; v->clean_spaces = false;
-        v->add_bos = true; v->add_eos = false;
+        v->bos = 1;
+        v->eos = 2;
+        v->unk = 0;
+        v->add_space_prefix = true;
+        v->clean_spaces = false;
+        v->add_bos = true;
+        v->add_eos = false;
     } else if (!strcmp(v->model_name, "gpt2")) {
         v->model = TOK_MODEL_BPE;
-        v->bos = 11; v->eos = 11;
-        v->add_space_prefix = false; v->clean_spaces = true;
+        v->bos = 11;
+        v->eos = 11;
+        v->add_space_prefix = false;
+        v->clean_spaces = true;
     } else {
-        return fr_fail(err, FR_EUNSUP, "%s: tokenizer model '%s' is not supported (supported: gpt2, llama)",
+        return fr_fail(err, FR_EUNSUP,
+                       "%s: tokenizer model '%s' is not supported (supported: gpt2, llama)",
                        f->path, v->model_name);
     }
     if ((rc = load_tokens(v, f, err)) < 0) return rc;
 
     if (v->model == TOK_MODEL_BPE) {
-        if ((rc = tok_pre_create(&v->pre, v->pre_name, err)) < 0) return fr_wrap(err, rc, "%s", f->path);
+        if ((rc = tok_pre_create(&v->pre, v->pre_name, err)) < 0)
+            return fr_wrap(err, rc, "%s", f->path);
         const tok_pre_info *pi = tok_pre_get_info(v->pre);
         v->clean_spaces = pi->clean_spaces;
         v->ignore_merges = pi->ignore_merges;
@@ -420,7 +511,8 @@ static int load_all(tok_vocab *v, const gguf_file *f, fr_err *err) {
         if (rc < 0) return rc;
         if (rc == 1 && strcmp(pi->name, "kimi-k2"))
             return fr_fail(err, FR_EFORMAT, "%s: key 'tokenizer.ggml.merges' is missing", f->path);
-        if (rc == 0 && (rc = load_merges(v, m)) < 0) return fr_fail(err, rc, "out of memory loading merges");
+        if (rc == 0 && (rc = load_merges(v, m)) < 0)
+            return fr_fail(err, rc, "out of memory loading merges");
         for (int b = 0; b < 256; b++) {
             char buf[4];
             size_t l = tok_utf8_put(buf, tok_byte_to_cpt((uint8_t)b));
@@ -429,7 +521,10 @@ static int load_all(tok_vocab *v, const gguf_file *f, fr_err *err) {
             v->byte_tok[b] = tok_lookup(v, &c, 1);
         }
     } else {
-        for (int b = 0; b < 256; b++) { v->byte_sid[b] = -1; v->byte_tok[b] = spm_byte_token(v, b); }
+        for (int b = 0; b < 256; b++) {
+            v->byte_sid[b] = -1;
+            v->byte_tok[b] = spm_byte_token(v, b);
+        }
     }
     bool bv;
     if ((rc = gguf_get_bool(f, "tokenizer.ggml.add_space_prefix", &bv, err)) < 0) return rc;
@@ -438,17 +533,19 @@ static int load_all(tok_vocab *v, const gguf_file *f, fr_err *err) {
     if (rc == 0) v->remove_extra_ws = bv;
 
     /* default ids out of range are disabled; GGUF ids out of range keep the default */
-    int32_t *ids[] = {&v->bos, &v->eos, &v->eot, &v->eom, &v->unk, &v->sep, &v->pad, &v->mask,
-                      &v->fim_pre, &v->fim_suf, &v->fim_mid, &v->fim_pad, &v->fim_rep, &v->fim_sep,
-                      &v->fim_pre, &v->fim_suf, &v->fim_mid};
-    static const char *const keys[] = {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
-        "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id", "tokenizer.ggml.unknown_token_id",
-        "tokenizer.ggml.seperator_token_id", "tokenizer.ggml.padding_token_id",
-        "tokenizer.ggml.mask_token_id", "tokenizer.ggml.fim_pre_token_id",
-        "tokenizer.ggml.fim_suf_token_id", "tokenizer.ggml.fim_mid_token_id",
-        "tokenizer.ggml.fim_pad_token_id", "tokenizer.ggml.fim_rep_token_id",
-        "tokenizer.ggml.fim_sep_token_id", "tokenizer.ggml.prefix_token_id",
-        "tokenizer.ggml.suffix_token_id", "tokenizer.ggml.middle_token_id"};
+    int32_t *ids[] = {&v->bos,     &v->eos,     &v->eot,     &v->eom,     &v->unk,     &v->sep,
+                      &v->pad,     &v->mask,    &v->fim_pre, &v->fim_suf, &v->fim_mid, &v->fim_pad,
+                      &v->fim_rep, &v->fim_sep, &v->fim_pre, &v->fim_suf, &v->fim_mid};
+    static const char *const keys[] = {
+        "tokenizer.ggml.bos_token_id",     "tokenizer.ggml.eos_token_id",
+        "tokenizer.ggml.eot_token_id",     "tokenizer.ggml.eom_token_id",
+        "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.seperator_token_id",
+        "tokenizer.ggml.padding_token_id", "tokenizer.ggml.mask_token_id",
+        "tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id",
+        "tokenizer.ggml.fim_mid_token_id", "tokenizer.ggml.fim_pad_token_id",
+        "tokenizer.ggml.fim_rep_token_id", "tokenizer.ggml.fim_sep_token_id",
+        "tokenizer.ggml.prefix_token_id",  "tokenizer.ggml.suffix_token_id",
+        "tokenizer.ggml.middle_token_id"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         if (*ids[i] >= v->n_vocab) *ids[i] = -1;
         if ((rc = get_id(f, keys[i], v->n_vocab, ids[i], err)) < 0) return rc;
@@ -460,9 +557,15 @@ static int load_all(tok_vocab *v, const gguf_file *f, fr_err *err) {
     if ((rc = gguf_get_bool(f, "tokenizer.ggml.add_sep_token", &bv, err)) < 0) return rc;
     if (rc == 0) v->add_sep = bv;
     if (v->add_bos && v->bos < 0)
-        return fr_fail(err, FR_EFORMAT, "%s: tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set", f->path);
+        return fr_fail(
+            err, FR_EFORMAT,
+            "%s: tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set",
+            f->path);
     if (v->add_eos && v->eos < 0)
-        return fr_fail(err, FR_EFORMAT, "%s: tokenizer.ggml.add_eos_token is true, but tokenizer.ggml.eos_token_id is not set", f->path);
+        return fr_fail(
+            err, FR_EFORMAT,
+            "%s: tokenizer.ggml.add_eos_token is true, but tokenizer.ggml.eos_token_id is not set",
+            f->path);
 
     setup_special(v, f);
     tok_special_build(v);
@@ -475,8 +578,10 @@ static int load_all(tok_vocab *v, const gguf_file *f, fr_err *err) {
     } else {
         int32_t *ids_nl = NULL;
         size_t n_nl = 0;
-        if (tok_encode(v, "\n", 1, false, false, &ids_nl, &n_nl, NULL) == 0 && n_nl > 0) v->nl = ids_nl[0];
-        else v->nl = v->pad;
+        if (tok_encode(v, "\n", 1, false, false, &ids_nl, &n_nl, NULL) == 0 && n_nl > 0)
+            v->nl = ids_nl[0];
+        else
+            v->nl = v->pad;
         free(ids_nl);
     }
     return 0;
@@ -512,10 +617,18 @@ void tok_free(tok_vocab *v) {
     free(v);
 }
 
-int32_t tok_n_vocab(const tok_vocab *v) { return v->n_vocab; }
-int32_t tok_bos(const tok_vocab *v) { return v->bos; }
-int32_t tok_eos(const tok_vocab *v) { return v->eos; }
-bool tok_add_bos(const tok_vocab *v) { return v->add_bos; }
+int32_t tok_n_vocab(const tok_vocab *v) {
+    return v->n_vocab;
+}
+int32_t tok_bos(const tok_vocab *v) {
+    return v->bos;
+}
+int32_t tok_eos(const tok_vocab *v) {
+    return v->eos;
+}
+bool tok_add_bos(const tok_vocab *v) {
+    return v->add_bos;
+}
 
 bool tok_is_eog(const tok_vocab *v, int32_t id) {
     for (int i = 0; i < v->n_eog; i++)
@@ -527,7 +640,9 @@ bool tok_is_control(const tok_vocab *v, int32_t id) {
     return id >= 0 && id < v->n_vocab && (v->attr[id] & TOK_ATTR_CONTROL);
 }
 
-int32_t tok_find(const tok_vocab *v, const char *text) { return find_text(v, text); }
+int32_t tok_find(const tok_vocab *v, const char *text) {
+    return find_text(v, text);
+}
 
 const char *tok_text(const tok_vocab *v, int32_t id, size_t *len) {
     if (id < 0 || id >= v->n_vocab) {
@@ -538,5 +653,9 @@ const char *tok_text(const tok_vocab *v, int32_t id, size_t *len) {
     return tok_strtab_str(&v->strs, id);
 }
 
-const char *tok_model_name(const tok_vocab *v) { return v->model_name; }
-const char *tok_pre_name(const tok_vocab *v) { return v->pre ? tok_pre_get_info(v->pre)->name : ""; }
+const char *tok_model_name(const tok_vocab *v) {
+    return v->model_name;
+}
+const char *tok_pre_name(const tok_vocab *v) {
+    return v->pre ? tok_pre_get_info(v->pre)->name : "";
+}

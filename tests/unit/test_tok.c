@@ -20,7 +20,10 @@ static char *read_file(const char *path, size_t *n) {
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
     char *b = malloc((size_t)sz + 1);
-    if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) { free(b); b = NULL; }
+    if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
+        free(b);
+        b = NULL;
+    }
     if (b) b[sz] = 0;
     fclose(f);
     if (n) *n = (size_t)sz;
@@ -44,13 +47,17 @@ static double now_s(void) {
 
 /* ---- llama.cpp's test vectors ---- */
 
-static const char *const k_vocabs[] = {"baichuan", "bert-bge", "command-r", "deepseek-coder",
-    "deepseek-llm", "falcon", "gemma-4", "gpt-2", "gpt-neox", "llama-bpe", "llama-spm", "mpt",
-    "phi-3", "qwen2", "qwen35", "refact", "starcoder", NULL};
+static const char *const k_vocabs[] = {
+    "baichuan", "bert-bge", "command-r", "deepseek-coder", "deepseek-llm", "falcon",
+    "gemma-4",  "gpt-2",    "gpt-neox",  "llama-bpe",      "llama-spm",    "mpt",
+    "phi-3",    "qwen2",    "qwen35",    "refact",         "starcoder",    NULL};
 
 static void test_vectors(void) {
     const char *sh = t_shared_dir();
-    if (!sh) { t_skip("../shared not present"); return; }
+    if (!sh) {
+        t_skip("../shared not present");
+        return;
+    }
     char path[4096], passed[1024] = "", skipped[1024] = "";
     int n_vocab_pass = 0, n_strings = 0, any = 0;
     for (int vi = 0; k_vocabs[vi]; vi++) {
@@ -59,7 +66,8 @@ static void test_vectors(void) {
         if (stat(path, &st) != 0) continue;
         snprintf(path, sizeof path, "%s/vocab/ggml-vocab-%s.gguf", sh, k_vocabs[vi]);
         if (stat(path, &st) != 0) {
-            snprintf(skipped + strlen(skipped), sizeof skipped - strlen(skipped), " %s(no gguf)", k_vocabs[vi]);
+            snprintf(skipped + strlen(skipped), sizeof skipped - strlen(skipped), " %s(no gguf)",
+                     k_vocabs[vi]);
             continue;
         }
         fr_err err = {{0}};
@@ -67,7 +75,8 @@ static void test_vectors(void) {
         gguf_file *g = NULL;
         int rc = load_vocab(&v, &g, path, &err);
         if (rc == FR_EUNSUP) { /* e.g. the bert (WordPiece) vocab */
-            snprintf(skipped + strlen(skipped), sizeof skipped - strlen(skipped), " %s(unsupported)", k_vocabs[vi]);
+            snprintf(skipped + strlen(skipped), sizeof skipped - strlen(skipped),
+                     " %s(unsupported)", k_vocabs[vi]);
             continue;
         }
         T_EXPECT(rc == 0, "%s: %s", k_vocabs[vi], err.msg);
@@ -79,7 +88,12 @@ static void test_vectors(void) {
         size_t ni, no;
         char *inp = read_file(ipath, &ni), *outp = read_file(opath, &no);
         T_EXPECT(inp && outp, "cannot read %s / %s", ipath, opath);
-        if (!inp || !outp) { free(inp); free(outp); tok_free(v); continue; }
+        if (!inp || !outp) {
+            free(inp);
+            free(outp);
+            tok_free(v);
+            continue;
+        }
         static const char sep[] = "\n__ggml_vocab_test__\n";
         char *ip = inp, *op = outp;
         int ok = 1, count = 0;
@@ -88,7 +102,11 @@ static void test_vectors(void) {
             if (!e) break;
             size_t tl = (size_t)(e - ip);
             char *eol = strchr(op, '\n');
-            if (!eol) { T_EXPECT(0, "%s: .out has fewer lines than .inp", k_vocabs[vi]); ok = 0; break; }
+            if (!eol) {
+                T_EXPECT(0, "%s: .out has fewer lines than .inp", k_vocabs[vi]);
+                ok = 0;
+                break;
+            }
             *eol = 0;
             int32_t *ids = NULL;
             size_t n = 0;
@@ -114,7 +132,8 @@ static void test_vectors(void) {
         n_strings += count;
         if (ok) {
             n_vocab_pass++;
-            snprintf(passed + strlen(passed), sizeof passed - strlen(passed), " %s(%d)", k_vocabs[vi], count);
+            snprintf(passed + strlen(passed), sizeof passed - strlen(passed), " %s(%d)",
+                     k_vocabs[vi], count);
         }
         free(inp);
         free(outp);
@@ -167,8 +186,8 @@ static void test_generate(void) {
     fr_err err = {{0}};
     T_CHECK(tok_vocab_generate(&a, "gpt2", NULL, 3000, &err) == 0, "%s", err.msg);
     T_CHECK(tok_vocab_generate(&b, "gpt2", NULL, 3000, &err) == 0, "%s", err.msg);
-    T_EXPECT(a.n_vocab == 3000 && a.n_merges > 500 && a.merges && !a.scores, "gpt2 spec: n %u merges %u",
-             a.n_vocab, a.n_merges);
+    T_EXPECT(a.n_vocab == 3000 && a.n_merges > 500 && a.merges && !a.scores,
+             "gpt2 spec: n %u merges %u", a.n_vocab, a.n_merges);
     T_EXPECT(!strcmp(a.pre, "qwen2") && a.chat_template && strstr(a.chat_template, "<|im_start|>"),
              "gpt2 spec: pre / ChatML template");
     int same = a.n_vocab == b.n_vocab && a.n_merges == b.n_merges;
@@ -176,12 +195,13 @@ static void test_generate(void) {
     for (uint32_t i = 0; same && i < a.n_merges; i++) same = !strcmp(a.merges[i], b.merges[i]);
     T_EXPECT(same, "generation is not deterministic");
     /* 256 byte tokens, then merges whose parts are earlier tokens */
-    T_EXPECT(!strcmp(a.tokens[0], "!") && !strcmp(a.tokens[255], "\xc5\x83"), "byte tokens: '%s' '%s'",
-             a.tokens[0], a.tokens[255]);
+    T_EXPECT(!strcmp(a.tokens[0], "!") && !strcmp(a.tokens[255], "\xc5\x83"),
+             "byte tokens: '%s' '%s'", a.tokens[0], a.tokens[255]);
     tok_vocab *v = NULL;
     T_CHECK(vocab_from_spec(&v, &a, &err) == 0, "reload: %s", err.msg);
     T_EXPECT(tok_n_vocab(v) == 3000, "n_vocab %d", tok_n_vocab(v));
-    T_EXPECT(tok_eos(v) == tok_find(v, "<|im_end|>") && tok_eos(v) >= 0 && tok_is_eog(v, tok_eos(v)),
+    T_EXPECT(tok_eos(v) == tok_find(v, "<|im_end|>") && tok_eos(v) >= 0 &&
+                 tok_is_eog(v, tok_eos(v)),
              "eos %d", tok_eos(v));
     T_EXPECT(tok_is_control(v, tok_find(v, "<|im_start|>")), "<|im_start|> is not a control token");
     T_EXPECT(!tok_add_bos(v), "qwen2-style vocab adds BOS");
@@ -190,8 +210,9 @@ static void test_generate(void) {
     tok_vocab_spec_free(&b);
 
     T_CHECK(tok_vocab_generate(&a, "llama", NULL, 1000, &err) == 0, "%s", err.msg);
-    T_EXPECT(a.scores && !a.merges && !strcmp(a.tokens[0], "<unk>") && !strcmp(a.tokens[3], "<0x00>") &&
-                 !strcmp(a.tokens[258], "<0xFF>") && a.token_types[3] == 6 && a.add_bos && a.bos == 1 && a.eos == 2,
+    T_EXPECT(a.scores && !a.merges && !strcmp(a.tokens[0], "<unk>") &&
+                 !strcmp(a.tokens[3], "<0x00>") && !strcmp(a.tokens[258], "<0xFF>") &&
+                 a.token_types[3] == 6 && a.add_bos && a.bos == 1 && a.eos == 2,
              "llama spec layout");
     T_EXPECT(a.chat_template && strstr(a.chat_template, "[INST]"), "llama spec: [INST] template");
     T_CHECK(vocab_from_spec(&v, &a, &err) == 0, "reload: %s", err.msg);
@@ -201,7 +222,8 @@ static void test_generate(void) {
 
     T_EXPECT(tok_vocab_generate(&a, "gpt2", NULL, 100, &err) == FR_EINVAL, "n_vocab 100 accepted");
     T_EXPECT(tok_vocab_generate(&a, "bert", NULL, 1000, &err) == FR_EINVAL, "model bert accepted");
-    T_EXPECT(tok_vocab_generate(&a, "gpt2", "no-such-pre", 1000, &err) < 0 && strstr(err.msg, "no-such-pre"),
+    T_EXPECT(tok_vocab_generate(&a, "gpt2", "no-such-pre", 1000, &err) < 0 &&
+                 strstr(err.msg, "no-such-pre"),
              "unknown pre: %s", err.msg);
 }
 
@@ -237,7 +259,10 @@ static int piece_concat(const tok_vocab *v, const int32_t *ids, size_t n, char *
         if (o + pn > cap) {
             while (o + pn > cap) cap *= 2;
             char *nb = realloc(b, cap);
-            if (!nb) { free(b); return -1; }
+            if (!nb) {
+                free(b);
+                return -1;
+            }
             b = nb;
         }
         tok_piece(v, ids[i], false, b + o, pn);
@@ -261,9 +286,13 @@ static int roundtrip(const tok_vocab *v, bool spm, const char *x, size_t n, char
     }
     char *back = NULL;
     size_t bl = 0;
-    int rc = spm ? tok_detokenize(v, ids, nid, false, false, &back, &bl, &err) : piece_concat(v, ids, nid, &back, &bl);
+    int rc = spm ? tok_detokenize(v, ids, nid, false, false, &back, &bl, &err)
+                 : piece_concat(v, ids, nid, &back, &bl);
     free(ids);
-    if (rc < 0) { snprintf(why, wn, "decode failed"); return 0; }
+    if (rc < 0) {
+        snprintf(why, wn, "decode failed");
+        return 0;
+    }
     int ok = bl == n && !memcmp(back, x, n);
     if (!ok) {
         size_t k = 0;
@@ -275,26 +304,42 @@ static int roundtrip(const tok_vocab *v, bool spm, const char *x, size_t n, char
 }
 
 static const char *const k_samples[] = {
-    "Hello world", " leading space", "  two leading", "trailing   ", "\t\ttabs\n\nnewlines\r\n",
-    "It's we're they've I'm you'll he'd DON'T", "3.14159 1,000,000 2024-05-06 12:30:45 007 33333333",
-    "\xe4\xbd\xa0\xe5\xa5\xbd\xef\xbc\x8c\xe4\xb8\x96\xe7\x95\x8c\xe3\x80\x82 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88 "
+    "Hello world",
+    " leading space",
+    "  two leading",
+    "trailing   ",
+    "\t\ttabs\n\nnewlines\r\n",
+    "It's we're they've I'm you'll he'd DON'T",
+    "3.14159 1,000,000 2024-05-06 12:30:45 007 33333333",
+    "\xe4\xbd\xa0\xe5\xa5\xbd\xef\xbc\x8c\xe4\xb8\x96\xe7\x95\x8c\xe3\x80\x82 "
+    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83"
+    "\x88 "
     "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9",
-    "emoji \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb \xf0\x9f\x87\xaf\xf0\x9f\x87\xb5 1\xef\xb8\x8f\xe2\x83\xa3",
-    "int main(void) {\n\treturn 0;\n}\n", "\xc2\xa0nbsp\xe3\x80\x80ideographic\xe2\x80\x83" "em",
-    "<|im_start|> written literally <s> </s>", "x", "", NULL};
+    "emoji \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb "
+    "\xf0\x9f\x87\xaf\xf0\x9f\x87\xb5 1\xef\xb8\x8f\xe2\x83\xa3",
+    "int main(void) {\n\treturn 0;\n}\n",
+    "\xc2\xa0nbsp\xe3\x80\x80ideographic\xe2\x80\x83"
+    "em",
+    "<|im_start|> written literally <s> </s>",
+    "x",
+    "",
+    NULL};
 
 static void check_roundtrips(const char *name, const tok_vocab *v, bool spm) {
     char why[256];
     for (int i = 0; k_samples[i]; i++)
-        T_EXPECT(roundtrip(v, spm, k_samples[i], strlen(k_samples[i]), why, sizeof why), "%s sample %d: %s", name,
-                 i, why);
-    T_EXPECT(roundtrip(v, spm, tok_gen_corpus, tok_gen_corpus_len, why, sizeof why), "%s corpus: %s", name, why);
+        T_EXPECT(roundtrip(v, spm, k_samples[i], strlen(k_samples[i]), why, sizeof why),
+                 "%s sample %d: %s", name, i, why);
+    T_EXPECT(roundtrip(v, spm, tok_gen_corpus, tok_gen_corpus_len, why, sizeof why),
+             "%s corpus: %s", name, why);
     static const char nul[] = "a\0b\0\0c\x01\x7f\x1b[0m";
-    T_EXPECT(roundtrip(v, spm, nul, sizeof nul - 1, why, sizeof why), "%s NUL bytes: %s", name, why);
+    T_EXPECT(roundtrip(v, spm, nul, sizeof nul - 1, why, sizeof why), "%s NUL bytes: %s", name,
+             why);
 }
 
 static void test_roundtrip_generated(void) {
-    const char *pres[] = {"qwen2", "llama-bpe", "deepseek-v3", "deepseek-llm", "gpt-2", "falcon", NULL};
+    const char *pres[] = {"qwen2", "llama-bpe", "deepseek-v3", "deepseek-llm",
+                          "gpt-2", "falcon",    NULL};
     for (int i = 0; pres[i]; i++) {
         tok_vocab *v = gen_vocab("gpt2", pres[i], 2000);
         T_EXPECT(v, "gpt2/%s", pres[i]);
@@ -312,15 +357,19 @@ static void test_roundtrip_generated(void) {
      * comes back as U+2581: llama.cpp's behaviour, not checked here.) */
     static const char bad[] = "ok\x80\xbf end \x9f\x98 x\x80";
     char why[256];
-    T_EXPECT(roundtrip(v, true, bad, sizeof bad - 1, why, sizeof why), "gen-llama invalid UTF-8: %s", why);
+    T_EXPECT(roundtrip(v, true, bad, sizeof bad - 1, why, sizeof why),
+             "gen-llama invalid UTF-8: %s", why);
     tok_free(v);
 }
 
 static void test_roundtrip_shared(void) {
     const char *sh = t_shared_dir();
-    if (!sh) { t_skip("../shared not present"); return; }
-    static const char *const names[] = {"gpt-2", "llama-spm", "deepseek-llm", "deepseek-coder", "starcoder",
-                                        "phi-3", "baichuan", NULL};
+    if (!sh) {
+        t_skip("../shared not present");
+        return;
+    }
+    static const char *const names[] = {"gpt-2",     "llama-spm", "deepseek-llm", "deepseek-coder",
+                                        "starcoder", "phi-3",     "baichuan",     NULL};
     int any = 0;
     for (int i = 0; names[i]; i++) {
         char path[4096];
@@ -352,19 +401,30 @@ static void test_stream_holdback(void) {
     for (int i = 0; i < 4; i++) {
         char bl[4];
         /* byte-level form of the byte: bytes >= 0xA1 (except 0xAD) stand for themselves */
-        uint32_t cp = llama_emoji[i] >= 0xA1 && llama_emoji[i] != 0xAD ? llama_emoji[i] : 256u + 33 + (llama_emoji[i] - 0x7Fu);
+        uint32_t cp = llama_emoji[i] >= 0xA1 && llama_emoji[i] != 0xAD
+                          ? llama_emoji[i]
+                          : 256u + 33 + (llama_emoji[i] - 0x7Fu);
         size_t bn = 0;
-        if (cp < 0x800) { bl[0] = (char)(0xC0 | cp >> 6); bl[1] = (char)(0x80 | (cp & 0x3F)); bn = 2; }
+        if (cp < 0x800) {
+            bl[0] = (char)(0xC0 | cp >> 6);
+            bl[1] = (char)(0x80 | (cp & 0x3F));
+            bn = 2;
+        }
         bl[bn] = 0;
         int32_t id = tok_find(v, bl);
         T_CHECK(id >= 0, "no byte token for 0x%02X", llama_emoji[i]);
         size_t n = tok_stream_push(&st, v, id, out + total, sizeof out - total);
-        if (i < 3) T_EXPECT(n == 0 && st.n_pend == i + 1, "byte %d: %zu bytes out, %d pending", i, n, st.n_pend);
-        else T_EXPECT(n == 4 && !memcmp(out, llama_emoji, 4) && st.n_pend == 0, "last byte: %zu out", n);
+        if (i < 3)
+            T_EXPECT(n == 0 && st.n_pend == i + 1, "byte %d: %zu bytes out, %d pending", i, n,
+                     st.n_pend);
+        else
+            T_EXPECT(n == 4 && !memcmp(out, llama_emoji, 4) && st.n_pend == 0, "last byte: %zu out",
+                     n);
         total += n;
     }
     /* a whole text token by token: every chunk is complete UTF-8, the sum is the text */
-    const char *text = "na\xc3\xafve \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd done";
+    const char *text =
+        "na\xc3\xafve \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd done";
     int32_t *ids = NULL;
     size_t n = 0;
     fr_err err = {{0}};
@@ -388,8 +448,11 @@ static void test_stream_holdback(void) {
     /* an incomplete sequence at the end comes out on flush */
     int32_t f0 = tok_find(v, "\xc3\xb0");
     T_CHECK(f0 >= 0, "no byte token for 0xF0");
-    T_EXPECT(tok_stream_push(&st, v, f0, out, sizeof out) == 0 && st.n_pend == 1, "F0 not held back");
-    T_EXPECT(tok_stream_flush(&st, out, sizeof out) == 1 && (uint8_t)out[0] == 0xF0 && st.n_pend == 0, "flush");
+    T_EXPECT(tok_stream_push(&st, v, f0, out, sizeof out) == 0 && st.n_pend == 1,
+             "F0 not held back");
+    T_EXPECT(tok_stream_flush(&st, out, sizeof out) == 1 && (uint8_t)out[0] == 0xF0 &&
+                 st.n_pend == 0,
+             "flush");
     /* a held-back lead byte followed by ASCII is released as is */
     tok_stream_push(&st, v, f0, out, sizeof out);
     size_t k = tok_stream_push(&st, v, tok_find(v, "A"), out, sizeof out);
@@ -414,12 +477,15 @@ static void test_special(void) {
     T_EXPECT(found_end, "<|im_end|> not recognised");
     free(ids);
     T_CHECK(tok_encode(v, t, strlen(t), false, false, &ids, &n, &err) == 0, "%s", err.msg);
-    for (size_t i = 0; i < n; i++) T_EXPECT(ids[i] != ims && ids[i] != ime, "control token without parse_special");
+    for (size_t i = 0; i < n; i++)
+        T_EXPECT(ids[i] != ims && ids[i] != ime, "control token without parse_special");
     free(ids);
     /* rendering: control tokens only when asked */
     char buf[64];
-    T_EXPECT(tok_piece(v, ime, false, buf, sizeof buf) == 0, "control token rendered without render_special");
-    T_EXPECT(tok_piece(v, ime, true, buf, sizeof buf) == 10 && !memcmp(buf, "<|im_end|>", 10), "render_special");
+    T_EXPECT(tok_piece(v, ime, false, buf, sizeof buf) == 0,
+             "control token rendered without render_special");
+    T_EXPECT(tok_piece(v, ime, true, buf, sizeof buf) == 10 && !memcmp(buf, "<|im_end|>", 10),
+             "render_special");
     tok_stream st = {{0}, 0, true};
     T_EXPECT(tok_stream_push(&st, v, ime, buf, sizeof buf) == 10, "stream render_special");
     /* BOS/EOS as the vocab asks: SPM adds BOS */
@@ -450,20 +516,26 @@ static void test_bad_input(void) {
     int32_t *ids = NULL;
     size_t n = 0;
     /* empty text */
-    T_EXPECT(tok_encode(vb, "", 0, false, false, &ids, &n, &err) == 0 && n == 0, "empty: %zu ids", n);
+    T_EXPECT(tok_encode(vb, "", 0, false, false, &ids, &n, &err) == 0 && n == 0, "empty: %zu ids",
+             n);
     free(ids);
-    T_EXPECT(tok_encode(vs, "", 0, false, false, &ids, &n, &err) == 0 && n == 0, "empty SPM: %zu ids", n);
+    T_EXPECT(tok_encode(vs, "", 0, false, false, &ids, &n, &err) == 0 && n == 0,
+             "empty SPM: %zu ids", n);
     free(ids);
     /* random bytes: no crash, ids in range */
     uint32_t x = 12345;
     char rnd[4096];
     for (int round = 0; round < 20; round++) {
-        for (size_t i = 0; i < sizeof rnd; i++) { x = x * 1103515245u + 12345u; rnd[i] = (char)(x >> 16); }
+        for (size_t i = 0; i < sizeof rnd; i++) {
+            x = x * 1103515245u + 12345u;
+            rnd[i] = (char)(x >> 16);
+        }
         tok_vocab *vv[2] = {vb, vs};
         for (int k = 0; k < 2; k++) {
             int rc = tok_encode(vv[k], rnd, sizeof rnd, true, round & 1, &ids, &n, &err);
             T_EXPECT(rc == 0 && n > 0, "random bytes: rc %d", rc);
-            for (size_t i = 0; i < n; i++) T_EXPECT(ids[i] >= 0 && ids[i] < tok_n_vocab(vv[k]), "id %d", ids[i]);
+            for (size_t i = 0; i < n; i++)
+                T_EXPECT(ids[i] >= 0 && ids[i] < tok_n_vocab(vv[k]), "id %d", ids[i]);
             free(ids);
         }
     }
@@ -471,16 +543,27 @@ static void test_bad_input(void) {
      * decoded leniently as llama.cpp does */
     char *back = NULL;
     size_t bl = 0;
-    T_CHECK(tok_encode(vb, "a\xff" "b", 3, false, false, &ids, &n, &err) == 0, "%s", err.msg);
+    T_CHECK(tok_encode(vb,
+                       "a\xff"
+                       "b",
+                       3, false, false, &ids, &n, &err) == 0,
+            "%s", err.msg);
     T_CHECK(piece_concat(vb, ids, n, &back, &bl) == 0, "pieces");
-    T_EXPECT(bl == 5 && !memcmp(back, "a\xef\xbf\xbd" "b", 5), "0xFF -> U+FFFD: got %zu bytes", bl);
+    T_EXPECT(bl == 5 && !memcmp(back,
+                                "a\xef\xbf\xbd"
+                                "b",
+                                5),
+             "0xFF -> U+FFFD: got %zu bytes", bl);
     free(back);
     free(ids);
     /* a 10 MB single word finishes in bounded time and memory (O(n log n) merging) */
     size_t big = 10u << 20;
     char *w = malloc(big);
     T_CHECK(w, "oom");
-    for (size_t i = 0; i < big; i++) { x = x * 1103515245u + 12345u; w[i] = (char)('a' + (x >> 16) % 26); }
+    for (size_t i = 0; i < big; i++) {
+        x = x * 1103515245u + 12345u;
+        w[i] = (char)('a' + (x >> 16) % 26);
+    }
     tok_vocab *vv[2] = {vb, vs};
     for (int k = 0; k < 2; k++) {
         double t0 = now_s();
@@ -492,7 +575,8 @@ static void test_bad_input(void) {
         free(ids);
     }
     memset(w, 'a', big);
-    T_EXPECT(tok_encode(vb, w, big, false, false, &ids, &n, &err) == 0, "10 MB of 'a': %s", err.msg);
+    T_EXPECT(tok_encode(vb, w, big, false, false, &ids, &n, &err) == 0, "10 MB of 'a': %s",
+             err.msg);
     free(ids);
     free(w);
     struct rusage ru;
