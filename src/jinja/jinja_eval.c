@@ -111,7 +111,7 @@ int jj_eval_args(jj_rt *rt, jj_node *const *nodes, size_t n, jj_scope *sc, jj_ar
         if (args_grow(rt, (void **)&a->held, a->nheld, sizeof(jv))) { jv_decref(rt, v); return rt->status; }
         a->held[a->nheld++] = v;
         for (size_t k = 0; k < v.u.d->n; k++)
-            if (push_kw(rt, a, v.u.d->keys[k]->data, v.u.d->keys[k]->len, jv_ref(v.u.d->vals[k]), x->line))
+            if ((!v.u.d->kt || v.u.d->kt[k] == JV_STR) && push_kw(rt, a, v.u.d->keys[k]->data, v.u.d->keys[k]->len, jv_ref(v.u.d->vals[k]), x->line))
                 return rt->status;
     }
     return 0;
@@ -216,6 +216,11 @@ int jj_call_value(jj_rt *rt, jv fn, jj_args *args, jj_scope *sc, int line, jv *o
 
 static int index_value(jj_rt *rt, jv obj, int64_t idx, int line, jv *out) {
     *out = JV_UNDEF_V;
+    if (obj.t == JV_DICT) { /* {512: ...}[512] */
+        jv *v = jv_dict_get_key(obj.u.d, jv_int(idx));
+        if (v) *out = jv_ref(*v);
+        return 0;
+    }
     if (obj.t == JV_LIST) {
         int64_t n = (int64_t)obj.u.l->n;
         if (idx < 0) idx += n;
@@ -539,8 +544,8 @@ static int binop(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
             return 0;
         }
     }
-    if (l.t == JV_STR && r.t == JV_DICT && (op == OP_IN || op == OP_NOTIN)) {
-        bool f = jv_dict_get(r.u.d, l.u.s->data, l.u.s->len) != NULL;
+    if (r.t == JV_DICT && (op == OP_IN || op == OP_NOTIN)) {
+        bool f = jv_dict_get_key(r.u.d, l) != NULL;
         *out = jv_bool(op == OP_IN ? f : !f);
         return 0;
     }
@@ -581,12 +586,8 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
         for (size_t i = 0; i < n->nargs; i++) {
             jv k, v;
             if (jj_eval(rt, n->args[i], sc, &k)) return rt->status;
-            if (k.t != JV_STR) {
-                jv_decref(rt, k);
-                return jj_fail(rt, FR_EINVAL, n->line, "dict keys must be strings, not %s", jv_type_name(k));
-            }
             if (jj_eval(rt, n->alt[i], sc, &v)) { jv_decref(rt, k); return rt->status; }
-            int rc = jv_dict_set_str(rt, out->u.d, k.u.s, v);
+            int rc = jv_dict_set_key(rt, out->u.d, k, v, n->line);
             jv_decref(rt, k);
             if (rc) return rc;
         }
@@ -719,11 +720,7 @@ static int loop_items(jj_rt *rt, jv it, int line, jv **items, size_t *n) {
         for (size_t i = 0; i < cnt; i++) (*items)[i] = jv_ref(it.u.l->items[i]);
         *n = cnt;
     } else if (it.t == JV_DICT) {
-        for (size_t i = 0; i < cnt; i++) {
-            jj_str *k = it.u.d->keys[i];
-            k->h.rc++;
-            (*items)[i] = (jv){.t = JV_STR, .u.s = k};
-        }
+        for (size_t i = 0; i < cnt; i++) (*items)[i] = jv_dict_key(it.u.d, i);
         *n = cnt;
     } else {
         const char *s = it.u.s->data;

@@ -100,10 +100,8 @@ static int to_list(jj_rt *rt, jv v, const char *f, int line, jv *out) {
         for (size_t i = 0; i < v.u.l->n; i++)
             if (jv_list_push(rt, out->u.l, jv_ref(v.u.l->items[i]))) return rt->status;
     } else if (v.t == JV_DICT) {
-        for (size_t i = 0; i < v.u.d->n; i++) {
-            v.u.d->keys[i]->h.rc++;
-            if (jv_list_push(rt, out->u.l, (jv){.t = JV_STR, .u.s = v.u.d->keys[i]})) return rt->status;
-        }
+        for (size_t i = 0; i < v.u.d->n; i++)
+            if (jv_list_push(rt, out->u.l, jv_dict_key(v.u.d, i))) return rt->status;
     } else if (v.t == JV_STR) {
         const char *s = v.u.s->data;
         size_t n = v.u.s->len, i = 0;
@@ -645,8 +643,8 @@ int jj_test(jj_rt *rt, const char *name, size_t n, jv v, jj_args *a, int line, b
             for (size_t i = 0; i < arg->u.l->n && !*res; i++) *res = jv_strict_eq(arg->u.l->items[i], v);
         } else if (arg->t == JV_STR && v.t == JV_STR) {
             *res = !v.u.s->len || memmem(arg->u.s->data, arg->u.s->len, v.u.s->data, v.u.s->len);
-        } else if (arg->t == JV_DICT && v.t == JV_STR) {
-            *res = jv_dict_get(arg->u.d, v.u.s->data, v.u.s->len) != NULL;
+        } else if (arg->t == JV_DICT) {
+            *res = jv_dict_get_key(arg->u.d, v) != NULL;
         } else {
             return jj_fail(rt, FR_EINVAL, line, "test 'in' cannot search a %s", jv_type_name(*arg));
         }

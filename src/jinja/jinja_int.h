@@ -185,8 +185,9 @@ typedef struct jj_list {
 typedef struct jj_dict { /* insertion-ordered */
     jj_obj h;
     size_t n, cap;
-    jj_str **keys;
+    jj_str **keys; /* the key's text (for a number key: its decimal form) */
     jv *vals;
+    uint8_t *kt;   /* per key: JV_STR or JV_INT (a {512: ...} literal); NULL: all strings */
 } jj_dict;
 
 typedef struct jj_scope jj_scope;
@@ -254,8 +255,13 @@ int jv_dict_new(jj_rt *rt, bool ns, jv *out);
 /* Sets key (borrowed, copied into a string if needed) to val (stolen). */
 int jv_dict_set(jj_rt *rt, jj_dict *d, const char *key, size_t klen, jv val);
 int jv_dict_set_str(jj_rt *rt, jj_dict *d, jj_str *key, jv val); /* key borrowed */
-jv *jv_dict_get(const jj_dict *d, const char *key, size_t klen);
-bool jv_dict_del(jj_rt *rt, jj_dict *d, const char *key, size_t klen);
+jv *jv_dict_get(const jj_dict *d, const char *key, size_t klen); /* string keys */
+/* Keys of any scalar type (strings, integers; integral floats and bools count as integers). */
+int jv_dict_set_key(jj_rt *rt, jj_dict *d, jv key, jv val, int line); /* key borrowed */
+jv *jv_dict_get_key(const jj_dict *d, jv key);
+jv jv_dict_key(const jj_dict *d, size_t i); /* key i as a new reference */
+int jv_dict_copy_entry(jj_rt *rt, jj_dict *dst, const jj_dict *src, size_t i);
+bool jv_dict_del(jj_rt *rt, jj_dict *d, jv key);
 int jv_func_new(jj_rt *rt, jj_fkind kind, int id, jv *out);
 void *jj_obj_alloc(jj_rt *rt, size_t bytes, jo_kind kind); /* NULL: error recorded */
 

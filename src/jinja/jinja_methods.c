@@ -508,8 +508,7 @@ static int dict_pairs(jj_rt *rt, jj_dict *d, jv *out) {
     for (size_t i = 0; i < d->n; i++) {
         jv pair;
         if (jv_list_new(rt, 2, &pair)) return rt->status;
-        d->keys[i]->h.rc++;
-        jv_list_push(rt, pair.u.l, (jv){.t = JV_STR, .u.s = d->keys[i]});
+        jv_list_push(rt, pair.u.l, jv_dict_key(d, i));
         jv_list_push(rt, pair.u.l, jv_ref(d->vals[i]));
         if (jv_list_push(rt, out->u.l, pair)) return rt->status;
     }
@@ -532,21 +531,22 @@ static int dict_method(jj_rt *rt, int id, jv self, jj_args *a, int line, jv *out
     case M_GET:
     case M_DPOP:
     case M_SETDEFAULT: {
-        if (want_str(rt, a0, "dict key", line)) return rt->status;
+        if (!a0 || (a0->t != JV_STR && a0->t != JV_INT))
+            return jj_fail(rt, FR_EINVAL, line, "dict key must be a string, not %s", a0 ? jv_type_name(*a0) : "missing");
         jv *def = jj_arg(a, 1, "default");
-        jv *v = jv_dict_get(d, a0->u.s->data, a0->u.s->len);
+        jv *v = jv_dict_get_key(d, *a0);
         if (id == M_GET) { *out = jv_ref(v ? *v : def ? *def : JV_NONE_V); return 0; }
         if (id == M_SETDEFAULT) {
             if (v) { *out = jv_ref(*v); return 0; }
             *out = jv_ref(def ? *def : JV_NONE_V);
-            return jv_dict_set(rt, d, a0->u.s->data, a0->u.s->len, jv_ref(*out));
+            return jv_dict_set_key(rt, d, *a0, jv_ref(*out), line);
         }
         if (!v) {
             if (def) { *out = jv_ref(*def); return 0; }
-            return jj_fail(rt, FR_EINVAL, line, "pop(): key '%.*s' not found", (int)a0->u.s->len, a0->u.s->data);
+            return jj_fail(rt, FR_EINVAL, line, "pop(): key not found");
         }
         *out = jv_ref(*v);
-        jv_dict_del(rt, d, a0->u.s->data, a0->u.s->len);
+        jv_dict_del(rt, d, *a0);
         return 0;
     }
     case M_ITEMS: return dict_pairs(rt, d, out);
@@ -554,20 +554,20 @@ static int dict_method(jj_rt *rt, int id, jv self, jj_args *a, int line, jv *out
     case M_VALUES:
         if (jv_list_new(rt, d->n, out)) return rt->status;
         for (size_t i = 0; i < d->n; i++) {
-            jv x = id == M_VALUES ? jv_ref(d->vals[i]) : (d->keys[i]->h.rc++, (jv){.t = JV_STR, .u.s = d->keys[i]});
+            jv x = id == M_VALUES ? jv_ref(d->vals[i]) : jv_dict_key(d, i);
             if (jv_list_push(rt, out->u.l, x)) return rt->status;
         }
         return 0;
     case M_COPY:
         if (jv_dict_new(rt, false, out)) return rt->status;
         for (size_t i = 0; i < d->n; i++)
-            if (jv_dict_set_str(rt, out->u.d, d->keys[i], jv_ref(d->vals[i]))) return rt->status;
+            if (jv_dict_copy_entry(rt, out->u.d, d, i)) return rt->status;
         return 0;
     case M_UPDATE:
         if (a0 && a0->t == JV_DICT) {
             jj_dict *o = a0->u.d;
             for (size_t i = 0; i < o->n; i++)
-                if (jv_dict_set_str(rt, d, o->keys[i], jv_ref(o->vals[i]))) return rt->status;
+                if (jv_dict_copy_entry(rt, d, o, i)) return rt->status;
         } else if (a0) {
             return jj_fail(rt, FR_EINVAL, line, "update() takes a dict");
         }
@@ -680,7 +680,7 @@ static int ns_from(jj_rt *rt, jv *src, jj_args *a, bool ns, int line, jv *out) {
     if (jv_dict_new(rt, ns, out)) return rt->status;
     if (src && src->t == JV_DICT) {
         for (size_t i = 0; i < src->u.d->n; i++)
-            if (jv_dict_set_str(rt, out->u.d, src->u.d->keys[i], jv_ref(src->u.d->vals[i]))) return rt->status;
+            if (jv_dict_copy_entry(rt, out->u.d, src->u.d, i)) return rt->status;
     } else if (src && src->t == JV_LIST) {
         for (size_t i = 0; i < src->u.l->n; i++) {
             jv pr = src->u.l->items[i];

@@ -82,6 +82,7 @@ static void obj_free_internals(jj_obj *o) {
     case JO_DICT:
         free(((jj_dict *)o)->keys);
         free(((jj_dict *)o)->vals);
+        free(((jj_dict *)o)->kt);
         break;
     case JO_SCOPE:
         free(((jj_scope *)o)->names);
@@ -229,20 +230,31 @@ int jv_dict_new(jj_rt *rt, bool ns, jv *out) {
     return 0;
 }
 
-jv *jv_dict_get(const jj_dict *d, const char *key, size_t klen) {
+static jv *dict_find(const jj_dict *d, const char *key, size_t klen, uint8_t type) {
     for (size_t i = 0; i < d->n; i++)
-        if (d->keys[i]->len == klen && !memcmp(d->keys[i]->data, key, klen)) return &d->vals[i];
+        if (d->keys[i]->len == klen && !memcmp(d->keys[i]->data, key, klen) &&
+            (d->kt ? d->kt[i] : JV_STR) == type)
+            return &d->vals[i];
     return NULL;
 }
 
-static int dict_append(jj_rt *rt, jj_dict *d, jj_str *key, jv val) {
+jv *jv_dict_get(const jj_dict *d, const char *key, size_t klen) { return dict_find(d, key, klen, JV_STR); }
+
+static int dict_append(jj_rt *rt, jj_dict *d, jj_str *key, jv val, uint8_t type) {
     size_t cap = d->cap;
     if (obj_grow(rt, &d->h, (void **)&d->vals, &cap, d->n + 1, sizeof(jv))) goto bad;
     if (cap != d->cap) {
-        size_t kc = d->cap;
+        size_t kc = d->cap, tc = d->cap;
         if (obj_grow(rt, &d->h, (void **)&d->keys, &kc, cap, sizeof(jj_str *))) goto bad;
+        if (d->kt && obj_grow(rt, &d->h, (void **)&d->kt, &tc, cap, 1)) goto bad;
         d->cap = cap;
     }
+    if (type != JV_STR && !d->kt) {
+        size_t tc = 0;
+        if (obj_grow(rt, &d->h, (void **)&d->kt, &tc, d->cap, 1)) goto bad;
+        memset(d->kt, JV_STR, d->cap);
+    }
+    if (d->kt) d->kt[d->n] = type;
     d->keys[d->n] = key;
     d->vals[d->n] = val;
     d->n++;
@@ -266,7 +278,7 @@ int jv_dict_set(jj_rt *rt, jj_dict *d, const char *key, size_t klen, jv val) {
         jv_decref(rt, val);
         return rt->status;
     }
-    return dict_append(rt, d, k.u.s, val);
+    return dict_append(rt, d, k.u.s, val, JV_STR);
 }
 
 int jv_dict_set_str(jj_rt *rt, jj_dict *d, jj_str *key, jv val) {
@@ -278,23 +290,88 @@ int jv_dict_set_str(jj_rt *rt, jj_dict *d, jj_str *key, jv val) {
         return 0;
     }
     key->h.rc++;
-    return dict_append(rt, d, key, val);
+    return dict_append(rt, d, key, val, JV_STR);
 }
 
-bool jv_dict_del(jj_rt *rt, jj_dict *d, const char *key, size_t klen) {
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->keys[i]->len == klen && !memcmp(d->keys[i]->data, key, klen)) {
-            jj_str *k = d->keys[i];
-            jv v = d->vals[i];
-            memmove(d->keys + i, d->keys + i + 1, (d->n - i - 1) * sizeof *d->keys);
-            memmove(d->vals + i, d->vals + i + 1, (d->n - i - 1) * sizeof *d->vals);
-            d->n--;
-            obj_put(rt, &k->h);
-            jv_decref(rt, v);
-            return true;
-        }
+/* The (text, type) under which a scalar key is stored; false for unhashable values. */
+static bool key_form(jv key, char *buf, size_t cap, const char **s, size_t *n, uint8_t *type) {
+    if (key.t == JV_STR) {
+        *s = key.u.s->data;
+        *n = key.u.s->len;
+        *type = JV_STR;
+        return true;
     }
-    return false;
+    int64_t i;
+    if (key.t == JV_INT) i = key.u.i;
+    else if (key.t == JV_BOOL) i = key.u.b;
+    else if (key.t == JV_FLOAT && fmod(key.u.f, 1.0) == 0 && fabs(key.u.f) < 9e18) i = (int64_t)key.u.f;
+    else return false;
+    *n = (size_t)snprintf(buf, cap, "%lld", (long long)i);
+    *s = buf;
+    *type = JV_INT;
+    return true;
+}
+
+jv *jv_dict_get_key(const jj_dict *d, jv key) {
+    char buf[32];
+    const char *s;
+    size_t n;
+    uint8_t type;
+    if (!key_form(key, buf, sizeof buf, &s, &n, &type)) return NULL;
+    return dict_find(d, s, n, type);
+}
+
+int jv_dict_set_key(jj_rt *rt, jj_dict *d, jv key, jv val, int line) {
+    char buf[32];
+    const char *s;
+    size_t n;
+    uint8_t type;
+    if (!key_form(key, buf, sizeof buf, &s, &n, &type)) {
+        jv_decref(rt, val);
+        return jj_fail(rt, FR_EINVAL, line, "a %s cannot be a dict key", jv_type_name(key));
+    }
+    if (type == JV_STR) return jv_dict_set_str(rt, d, key.u.s, val);
+    jv *slot = dict_find(d, s, n, type);
+    if (slot) {
+        jv old = *slot;
+        *slot = val;
+        jv_decref(rt, old);
+        return 0;
+    }
+    jv k;
+    if (jv_str_new(rt, s, n, &k)) {
+        jv_decref(rt, val);
+        return rt->status;
+    }
+    return dict_append(rt, d, k.u.s, val, type);
+}
+
+jv jv_dict_key(const jj_dict *d, size_t i) {
+    if (d->kt && d->kt[i] == JV_INT) return jv_int(strtoll(d->keys[i]->data, NULL, 10));
+    d->keys[i]->h.rc++;
+    return (jv){.t = JV_STR, .u.s = d->keys[i]};
+}
+
+int jv_dict_copy_entry(jj_rt *rt, jj_dict *dst, const jj_dict *src, size_t i) {
+    jv k = jv_dict_key(src, i);
+    int rc = jv_dict_set_key(rt, dst, k, jv_ref(src->vals[i]), 0);
+    jv_decref(rt, k);
+    return rc;
+}
+
+bool jv_dict_del(jj_rt *rt, jj_dict *d, jv key) {
+    jv *slot = jv_dict_get_key(d, key);
+    if (!slot) return false;
+    size_t i = (size_t)(slot - d->vals);
+    jj_str *k = d->keys[i];
+    jv v = d->vals[i];
+    memmove(d->keys + i, d->keys + i + 1, (d->n - i - 1) * sizeof *d->keys);
+    memmove(d->vals + i, d->vals + i + 1, (d->n - i - 1) * sizeof *d->vals);
+    if (d->kt) memmove(d->kt + i, d->kt + i + 1, d->n - i - 1);
+    d->n--;
+    obj_put(rt, &k->h);
+    jv_decref(rt, v);
+    return true;
 }
 
 int jv_func_new(jj_rt *rt, jj_fkind kind, int id, jv *out) {
@@ -622,7 +699,10 @@ static int py_repr(jj_rt *rt, jj_buf *b, jv v, int depth, int line) {
         if (put(rt, b, "{", 1)) return rt->status;
         for (size_t i = 0; i < v.u.d->n; i++) {
             if (i && put(rt, b, ", ", 2)) return rt->status;
-            if (py_str_repr(rt, b, v.u.d->keys[i]->data, v.u.d->keys[i]->len) || put(rt, b, ": ", 2) ||
+            bool num = v.u.d->kt && v.u.d->kt[i] == JV_INT;
+            if ((num ? put(rt, b, v.u.d->keys[i]->data, v.u.d->keys[i]->len)
+                     : py_str_repr(rt, b, v.u.d->keys[i]->data, v.u.d->keys[i]->len)) ||
+                put(rt, b, ": ", 2) ||
                 py_repr(rt, b, v.u.d->vals[i], depth + 1, line))
                 return rt->status;
         }

@@ -132,6 +132,10 @@ static void dicts_and_lists(void) {
                   NULL, "[1, 2]1[2]");
     EXPECT_RENDER("{{ [1, 2] + [3] }}|{{ {'a': 1, 'b': {'c': none}} | tojson }}", NULL,
                   "[1, 2, 3]|{\"a\": 1, \"b\": {\"c\": null}}");
+    /* number keys, as in ByteDance Seed-OSS's {0: 0, 512: 128, ...} table (Python semantics) */
+    EXPECT_RENDER("{% set t = {512: 128, 0: 0, 'k': 1} %}{% for k, v in t | dictsort(by='value') %}{{ k + 1 }},{% endfor %}"
+                  "{{ t[512] }}|{{ t.get(0) }}|{{ 512 in t }}{{ '512' in t }}|{{ t | tojson }}|{{ t | string }}",
+                  NULL, "1,k1,513,128|0|truefalse|{\"512\": 128, \"0\": 0, \"k\": 1}|{512: 128, 0: 0, 'k': 1}");
 }
 
 static void loops(void) {
@@ -361,7 +365,7 @@ static void bounded_work(void) {
 static void odd_inputs(void) {
     const char *bad[] = {"{{", "{%", "{#", "}}", "%}", "{{ }}", "{% %}", "{{ x.0.1 }}", "{{ 'a' ~ }}", "{{ [1,2,3][::0] }}",
                          "\xff\xfe{{ '\xff' }}\xc3", "{% for %}", "{% set %}", "{% macro %}", "{{ x(**y) }}",
-                         "{{ (1, 2)[1] }}", "{{ -'a' }}", "{{ {1: 2} }}", "{% set x = 1 %}{{ x.__class__ }}",
+                         "{{ (1, 2)[1] }}", "{{ -'a' }}", "{{ {[1]: 2} }}", "{{ {1.5: 2} }}", "{% set x = 1 %}{{ x.__class__ }}",
                          "{{ 'a' | join(1) }}", "{% call x %}", "{{ 1 is }}", "{{ a | }}", "{{ loop.index }}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *out;
