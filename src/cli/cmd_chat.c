@@ -132,7 +132,10 @@ int cmd_chat(int argc, char **argv) {
     }
     int32_t bos = tok_bos(s.m->vocab);
     char bos_text[256] = "";
-    if (bos >= 0) bos_text[tok_piece(s.m->vocab, bos, true, bos_text, sizeof bos_text - 1)] = 0;
+    if (bos >= 0) {
+        size_t k = tok_piece(s.m->vocab, bos, true, bos_text, sizeof bos_text - 1);
+        bos_text[k < sizeof bos_text - 1 ? k : 0] = 0; /* a piece too long to hold: no BOS check */
+    }
     for (;;) {
         g_stop = 0;
         char *line = read_line(tty, "> ");
