@@ -28,7 +28,7 @@ static void usage(FILE *f) {
             "      --out-scale F     multiplies the output projection's std (default 1)\n"
             "  MoE:  --experts N --experts-used N --experts-shared N --ff-exp N --dense-lead N\n"
             "        --groups N --groups-used N --gating softmax|sigmoid --probs-bias\n"
-            "        --weights-scale F --no-norm-topk\n"
+            "        --weights-scale F --no-norm-topk --fused-gate-up\n"
             "  MLA:  --q-lora N --kv-lora N --qk-nope N --qk-rope N --v-dim N --split-kv-b\n"
             "        --yarn-log-mul F  rope.scaling.yarn_log_multiplier (default 0.1; 0 = none)\n"
             "  -o, --output FILE     output file (required)\n");
@@ -142,6 +142,7 @@ int cmd_synth(int argc, char **argv) {
             }
         } else if (opt_flag(argv, i, NULL, "--probs-bias")) s.probs_bias = true;
         else if (opt_flag(argv, i, NULL, "--no-norm-topk")) s.norm_topk = false;
+        else if (opt_flag(argv, i, NULL, "--fused-gate-up")) s.fused_gate_up = true;
         else if (opt_arg(argc, argv, &i, NULL, "--weights-scale", &v)) s.expert_weights_scale = (float)opt_double("--weights-scale", v, 0, 1e3);
         else if (opt_arg(argc, argv, &i, NULL, "--q-lora", &v)) s.q_lora_rank = (uint32_t)opt_long("--q-lora", v, 0, U);
         else if (opt_arg(argc, argv, &i, NULL, "--kv-lora", &v)) s.kv_lora_rank = (uint32_t)opt_long("--kv-lora", v, 1, U);

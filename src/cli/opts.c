@@ -182,6 +182,11 @@ int cli_load(const cli_common *c, fr_model **m, fr_ctx **ctx) {
                 fr_type_name(x->kv.type), fr_kv_bytes_per_token(&x->kv),
                 (double)x->kv.bytes / (1024.0 * 1024.0),
                 (double)x->scratch_bytes / (1024.0 * 1024.0), cli_now() - t0);
+        const fr_hparams *hp = &(*m)->hp;
+        if (hp->kv_lora_rank) /* MLA: only the latent and the shared rope key are cached */
+            fprintf(stderr, "  MLA cache: (kv_lora_rank %u + rope %u) x %u layers x %zu bytes = %zu bytes per token\n",
+                    hp->kv_lora_rank, hp->n_rot, hp->n_layer, x->kv.type == FR_TYPE_F16 ? (size_t)2 : (size_t)4,
+                    (size_t)(hp->kv_lora_rank + hp->n_rot) * hp->n_layer * (x->kv.type == FR_TYPE_F16 ? 2 : 4));
     }
     return 0;
 }

@@ -21,7 +21,10 @@
  * 0.1 * log_mul * ln(factor)). The same arithmetic is reproduced here, in the same order.
  *
  * Router: expert_gating_func (absent = softmax, as old V2 files), exp_probs_b selection bias,
- * expert groups, expert_weights_norm, expert_weights_scale (0 or 1 = none). */
+ * expert groups, expert_weights_norm, expert_weights_scale (0 or 1 = none). Experts come as
+ * separate ffn_gate_exps/ffn_up_exps or one fused ffn_gate_up_exps.
+ * Not supported (clear error): multi-token-prediction layers (nextn_predict_layers) and the
+ * attention temperature scaling some deepseek2-arch files (Mistral Large 3) carry. */
 #include <math.h>
 
 #include "model/moe.h"
@@ -138,6 +141,14 @@ int arch_deepseek2_load(fr_loader *ld) {
                              "%s: key '%s.expert_gating_func' is %u; frugal supports 1 (softmax) "
                              "and 2 (sigmoid)", m->path, a, g);
     }
+    uint32_t nextn = 0;
+    float temp_scale = 0.0f;
+    ld_u32(ld, "nextn_predict_layers", &nextn, LD_OPTIONAL);
+    ld_f32(ld, "attention.temperature_scale", &temp_scale, LD_OPTIONAL);
+    if (!ld->rc && (nextn || temp_scale != 0.0f))
+        ld->rc = fr_fail(ld->err, FR_EUNSUP, "%s: %s is not supported by frugal yet", m->path,
+                         nextn ? "a multi-token-prediction layer ('deepseek2.nextn_predict_layers')"
+                               : "attention temperature scaling ('deepseek2.attention.temperature_scale')");
     hp->rope_type = FR_ROPE_NORM;
     float log_mul = hp->yarn_log_mul != 0.0f ? hp->yarn_log_mul / 0.1f : 0.0f;
     if (!ld->rc) yarn_factors(hp, log_mul);
@@ -148,7 +159,7 @@ int arch_deepseek2_load(fr_loader *ld) {
         if ((uint32_t)il < hp->n_layer_dense_lead) {
             ld_ffn_dense(ld, il);
         } else {
-            ld_ffn_moe(ld, il, hp->n_expert_shared > 0);
+            ld_ffn_moe_any(ld, il, hp->n_expert_shared > 0);
             m->layers[il].exp_probs_b = LD_T1(ld, LD_OPTIONAL, hp->n_expert, "blk.%d.exp_probs_b.bias", il);
         }
     }

@@ -22,7 +22,8 @@ typedef struct {
     const char *x;            /* activation rows in the weights' vec_dot_type */
     size_t x_row;             /* bytes per activation row */
     int x_per_slot;           /* 1: one x row per slot; 0: one per token (slot / K) */
-    int64_t n_rows;           /* rows per expert (F for gate/up, n_embd for down) */
+    int64_t n_rows;           /* output rows per expert (F for gate/up, n_embd for down) */
+    int64_t stride, off_b;    /* weight rows per expert; wb's first row within an expert */
     int n_active;
     fr_chunker ch;
 } moe_job;
@@ -39,9 +40,9 @@ static void moe_worker(void *arg, int ith, int nth) {
     while (fr_chunker_next(&j->ch, &lo, &hi)) {
         for (int64_t i = lo; i < hi; i++) {
             int e = c->moe_active[i / j->n_rows];
-            int64_t r = i % j->n_rows, wr = (int64_t)e * j->n_rows + r;
+            int64_t r = i % j->n_rows, wr = (int64_t)e * j->stride + r;
             const void *ra = fr_tensor_row(j->wa, wr);
-            const void *rb = j->wb ? fr_tensor_row(j->wb, wr) : NULL;
+            const void *rb = j->wb ? fr_tensor_row(j->wb, wr + j->off_b) : NULL;
             for (int32_t k = c->moe_off[e]; k < c->moe_off[e + 1]; k++) {
                 int32_t slot = c->moe_slots[k];
                 const char *xr = j->x + (size_t)(j->x_per_slot ? slot : slot / K) * j->x_row;
@@ -110,17 +111,19 @@ void blk_ffn_moe(fr_ctx *c, const fr_layer *L, const fr_step *s) {
     fwd_linear(c, &xr, c->moe_logits, L->ffn_gate_inp, 0, hp->n_expert, c->xn, n);
     int n_active = route(c, L, s);
 
-    /* gate and up of every chosen expert, grouped by expert */
-    fr_type tg = fr_type_get(L->ffn_gate_exps->type)->vec_dot_type;
-    fr_type tu = fr_type_get(L->ffn_up_exps->type)->vec_dot_type;
+    /* gate and up of every chosen expert, grouped by expert (from one fused tensor or two) */
+    const fr_tensor *wg = L->ffn_gate_up_exps ? L->ffn_gate_up_exps : L->ffn_gate_exps;
+    const fr_tensor *wu = L->ffn_gate_up_exps ? L->ffn_gate_up_exps : L->ffn_up_exps;
+    int64_t stride = L->ffn_gate_up_exps ? 2 * F : F, off_u = L->ffn_gate_up_exps ? F : 0;
+    fr_type tg = fr_type_get(wg->type)->vec_dot_type, tu = fr_type_get(wu->type)->vec_dot_type;
     const char *xq = quantize(c, c->moe_xq, tg, c->xn, n, e);
-    moe_job j = {c, L->ffn_gate_exps, L->ffn_up_exps, c->moe_h, c->moe_u, xq,
-                 fr_row_size(tg, e), 0, F, n_active, {0}};
-    if (tu != tg) { /* unusual: gate and up in different types */
+    moe_job j = {c, wg, wu, c->moe_h, c->moe_u, xq, fr_row_size(tg, e), 0, F, stride, off_u,
+                 n_active, {0}};
+    if (tu != tg) { /* unusual: separate gate and up in different types */
         j.wb = NULL;
         run_job(&j);
-        j = (moe_job){c, L->ffn_up_exps, NULL, c->moe_u, NULL, quantize(c, c->xq, tu, c->xn, n, e),
-                      fr_row_size(tu, e), 0, F, n_active, {0}};
+        j = (moe_job){c, wu, NULL, c->moe_u, NULL, quantize(c, c->xq, tu, c->xn, n, e),
+                      fr_row_size(tu, e), 0, F, F, 0, n_active, {0}};
     }
     run_job(&j);
     op_swiglu(c->moe_h, c->moe_h, c->moe_u, (int64_t)n * K * F);
@@ -128,7 +131,7 @@ void blk_ffn_moe(fr_ctx *c, const fr_layer *L, const fr_step *s) {
     /* down, one activation row per slot */
     fr_type td = fr_type_get(L->ffn_down_exps->type)->vec_dot_type;
     const char *hq = quantize(c, c->moe_hq, td, c->moe_h, n * K, F);
-    moe_job jd = {c, L->ffn_down_exps, NULL, c->moe_y, NULL, hq, fr_row_size(td, F), 1, e,
+    moe_job jd = {c, L->ffn_down_exps, NULL, c->moe_y, NULL, hq, fr_row_size(td, F), 1, e, e, 0,
                   n_active, {0}};
     run_job(&jd);
 

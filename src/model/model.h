@@ -97,6 +97,8 @@ typedef struct fr_layer {
     const fr_tensor *ffn_gate_exps;/* [n_embd, n_ff_exp, n_expert] */
     const fr_tensor *ffn_up_exps;  /* [n_embd, n_ff_exp, n_expert] */
     const fr_tensor *ffn_down_exps;/* [n_ff_exp, n_embd, n_expert] */
+    const fr_tensor *ffn_gate_up_exps;/* [n_embd, 2*n_ff_exp, n_expert]: per expert the gate
+                                     * rows then the up rows (instead of gate/up_exps), or NULL */
     const fr_tensor *ffn_gate_shexp;/* [n_embd, n_ff_exp*n_expert_shared] */
     const fr_tensor *ffn_up_shexp;
     const fr_tensor *ffn_down_shexp;/* [n_ff_exp*n_expert_shared, n_embd] */

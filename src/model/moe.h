@@ -30,6 +30,10 @@ float fr_moe_route(int32_t *sel, float *w, float *probs, float *scratch, const f
 /* Router settings of layer L from the model's hyper-parameters. */
 fr_moe_router fr_moe_router_of(const fr_hparams *hp, const fr_layer *L);
 
+/* Binds layer il's MoE tensors: ffn_norm, router, experts (separate gate/up, or the fused
+ * ffn_gate_up_exps llama.cpp's converter can write) and, when shared, the shared experts. */
+void ld_ffn_moe_any(fr_loader *ld, int il, int shared);
+
 /* Reads and checks the router keys every MoE architecture shares: expert_count,
  * expert_used_count, expert_group_count, expert_group_used_count ("{arch}." prefixed). */
 void ld_moe_hparams(fr_loader *ld, fr_hparams *hp);

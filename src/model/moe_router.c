@@ -1,6 +1,7 @@
 /* moe_router.c: expert routing for one token (see moe.h) and the router hyper-parameters
  * the MoE architectures share. */
 #include <math.h>
+#include <stdio.h>
 
 #include "model/moe.h"
 
@@ -123,5 +124,29 @@ void ld_moe_hparams(fr_loader *ld, fr_hparams *hp) {
                        "expert_group_used_count %u x %u experts per group < expert_used_count %u: "
                        "too few experts to choose from", hp->n_group_used, hp->n_expert / G,
                        hp->n_expert_used);
+    }
+}
+
+void ld_ffn_moe_any(fr_loader *ld, int il, int shared) {
+    char name[96];
+    snprintf(name, sizeof name, "blk.%d.ffn_gate_up_exps.weight", il);
+    if (ld->rc) return;
+    if (!gguf_find_tensor(ld->m->gguf, name)) {
+        ld_ffn_moe(ld, il, shared);
+        return;
+    }
+    const fr_hparams *hp = &ld->m->hp;
+    fr_layer *L = &ld->m->layers[il];
+    int64_t e = hp->n_embd, f = hp->n_ff_exp, x = hp->n_expert;
+    L->is_moe = true;
+    L->ffn_norm = LD_T1(ld, LD_REQUIRED, e, "blk.%d.ffn_norm.weight", il);
+    L->ffn_gate_inp = LD_T2(ld, LD_REQUIRED, e, x, "blk.%d.ffn_gate_inp.weight", il);
+    L->ffn_gate_up_exps = LD_T3(ld, LD_REQUIRED, e, 2 * f, x, "blk.%d.ffn_gate_up_exps.weight", il);
+    L->ffn_down_exps = LD_T3(ld, LD_REQUIRED, f, e, x, "blk.%d.ffn_down_exps.weight", il);
+    if (shared) {
+        int64_t fs = f * hp->n_expert_shared;
+        L->ffn_gate_shexp = LD_T2(ld, LD_REQUIRED, e, fs, "blk.%d.ffn_gate_shexp.weight", il);
+        L->ffn_up_shexp = LD_T2(ld, LD_REQUIRED, e, fs, "blk.%d.ffn_up_shexp.weight", il);
+        L->ffn_down_shexp = LD_T2(ld, LD_REQUIRED, fs, e, "blk.%d.ffn_down_shexp.weight", il);
     }
 }

@@ -161,8 +161,12 @@ static void plan_ffn(synth_t *sy, int il, int moe) {
     add(sy, INIT_LINEAR, FR_TYPE_F32, 1.0f / sqrtf((float)e), 2, e, s->n_expert, 1,
         "blk.%d.ffn_gate_inp.weight", il);
     if (s->probs_bias) BIAS(sy, s->n_expert, "blk.%d.exp_probs_b.bias", il);
-    LIN3F(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_gate_exps.weight", il);
-    LIN3F(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_up_exps.weight", il);
+    if (s->fused_gate_up) {
+        LIN3F(sy, e, 2 * (int64_t)s->n_ff_exp, s->n_expert, "blk.%d.ffn_gate_up_exps.weight", il);
+    } else {
+        LIN3F(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_gate_exps.weight", il);
+        LIN3F(sy, e, s->n_ff_exp, s->n_expert, "blk.%d.ffn_up_exps.weight", il);
+    }
     LIN3F(sy, s->n_ff_exp, e, s->n_expert, "blk.%d.ffn_down_exps.weight", il);
     if (s->n_expert_shared) {
         int64_t fs = (int64_t)s->n_ff_exp * s->n_expert_shared;

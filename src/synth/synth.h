@@ -30,6 +30,7 @@ typedef struct fr_synth_spec {
     float expert_weights_scale;
     int gating;               /* 1 softmax, 2 sigmoid */
     bool probs_bias;          /* exp_probs_b tensor */
+    bool fused_gate_up;       /* one ffn_gate_up_exps [n_embd, 2*n_ff_exp, n_expert] tensor */
     /* MLA (deepseek2) */
     uint32_t q_lora_rank, kv_lora_rank, qk_nope, qk_rope, v_head_dim;
     bool split_kv_b;          /* write attn_k_b / attn_v_b instead of attn_kv_b */

@@ -2,8 +2,8 @@
 # test_moe_logits.sh: frugal's logits against llama.cpp's (node-llama-cpp) on synthetic MoE/MLA
 # models: deepseek2 in V2-Lite style (no q compression, softmax router, no groups) and V3 style
 # (q compression, sigmoid router with selection bias, group-limited top-k, weights scaled by
-# 2.5), both key/value layouts (attn_kv_b and attn_k_b/attn_v_b), YaRN past the original
-# context, and qwen3moe; in f32, f16, q8_0 and q4_K, over 100 positions.
+# 2.5), both key/value layouts (attn_kv_b and attn_k_b/attn_v_b), separate and fused
+# (ffn_gate_up_exps) experts, YaRN past the original context, and qwen3moe; in f32, f16, q8_0 and q4_K, over 100 positions.
 # Bounds (cmp_moe.mjs), over positions whose routing is not a near-tie (margin below a few
 # times the router-logit noise of the type): f32 max |diff| <= 1e-3 (a near-tie also excludes
 # the positions after it); other types mean KL <= 5e-3 and argmax agreement >= 99% where the
@@ -94,7 +94,7 @@ q3_k="--vocab 600 --embd 256 --layers 2 --heads 4 --kv-heads 2 --head-dim 64 --f
       --experts-used 4 --ff-exp 256"
 
 case_ ds2-lite-f32-kvb deepseek2 f32 1 "$lite" "" dec
-case_ ds2-lite-f32-split deepseek2 f32 2 "$lite --split-kv-b --layers 4 --dense-lead 2"
+case_ ds2-lite-f32-split deepseek2 f32 2 "$lite --split-kv-b --layers 4 --dense-lead 2 --fused-gate-up"
 case_ ds2-lite-f16 deepseek2 f16 3 "$lite_k --split-kv-b"
 case_ ds2-lite-q8_0 deepseek2 q8_0 4 "$lite_k"
 case_ ds2-lite-q4_K deepseek2 q4_K 5 "$lite_k --split-kv-b"
@@ -102,7 +102,7 @@ case_ ds2-v3-f32-split deepseek2 f32 6 "$v3 --split-kv-b" "" dec
 case_ ds2-v3-f32-kvb deepseek2 f32 7 "$v3 --heads 2 --experts 32 --experts-used 6 --groups 8 --groups-used 3"
 case_ ds2-v3-f16 deepseek2 f16 8 "$v3_k"
 case_ ds2-v3-q8_0 deepseek2 q8_0 9 "$v3_k --split-kv-b"
-case_ ds2-v3-q4_K deepseek2 q4_K 10 "$v3_k --split-kv-b"
+case_ ds2-v3-q4_K deepseek2 q4_K 10 "$v3_k --split-kv-b --fused-gate-up"
 # YaRN: original context 32, factor 4, 100 positions (V3's mscale_all_dim 1, V2-Lite's 0.707)
 case_ ds2-v3-f32-yarn deepseek2 f32 11 "$v3 --split-kv-b --ctx 32 --rope-scaling yarn --rope-factor 4" "-c 256" dec
 case_ ds2-lite-f32-yarn deepseek2 f32 12 "$lite --ctx 32 --rope-scaling yarn --rope-factor 8 --yarn-log-mul 0.0707" "-c 256"

@@ -281,6 +281,15 @@ static void bad_moe_files_have_clear_errors(void) {
     EXPECT_BAD(src, MUT(.reshape = "blk.0.attn_k_b.weight", .dim = 1, .val = 16), "blk.0.attn_k_b.weight", "expected [16, 32, 4]");
     EXPECT_BAD(src, MUT(.reshape = "blk.2.attn_kv_a_mqa.weight", .dim = 1, .val = 40), "blk.2.attn_kv_a_mqa.weight", "expected [64, 48]");
     EXPECT_BAD(src, MUT(.key = "deepseek2.attention.q_lora_rank", .key_val = 0), "blk.0.attn_q.weight", "missing");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.nextn_predict_layers", .key_val = 1), "multi-token-prediction", "not supported");
+    /* fused gate/up experts */
+    s.fused_gate_up = true;
+    const char *fused = write_spec(&s, "ds2-fused.gguf");
+    T_CHECK(fused && fr_model_load(&m, fused, &e) == 0, "fused gate_up loads: %s", e.msg);
+    T_CHECK(m->layers[1].ffn_gate_up_exps && !m->layers[1].ffn_gate_exps, "fused binding");
+    fr_model_free(m);
+    EXPECT_BAD(fused, MUT(.reshape = "blk.2.ffn_gate_up_exps.weight", .dim = 1, .val = 32),
+               "blk.2.ffn_gate_up_exps.weight", "expected [64, 64, 8]");
     /* the legacy layout and qwen3moe */
     fr_synth_spec sl = ds2_spec(0, 0);
     const char *lite = write_spec(&sl, "ds2-lite.gguf");
@@ -352,6 +361,7 @@ static fr_ctx *make_ctx(const fr_model *m, int n_seq, int threads, fr_type kv) {
 /* one batch, token by token, chunks of 5 on 1 thread, and two interleaved sequences agree */
 static void batch_thread_sequence_invariance(void) {
     fr_synth_spec specs[3] = {ds2_spec(1, 1), ds2_spec(0, 0), fr_synth_default("qwen3moe")};
+    specs[1].fused_gate_up = true;
     specs[2].n_vocab = 400;
     for (int k = 0; k < 3; k++) {
         const char *path = write_spec(&specs[k], "inv.gguf");
