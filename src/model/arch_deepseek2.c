@@ -85,25 +85,27 @@ int arch_deepseek2_load(fr_loader *ld) {
     ld_u32(ld, "attention.value_length_mla", &v_mla, LD_OPTIONAL);
     ld_require(ld, (k_mla == 0) == (v_mla == 0),
                "keys '%s.attention.key_length_mla' (%u) and '%s.attention.value_length_mla' (%u) "
-               "must be both present or both absent", a, k_mla, a, v_mla);
+               "must be both present or both absent",
+               a, k_mla, a, v_mla);
     int split = k_mla != 0;
     ld_u32(ld, "attention.kv_lora_rank", &hp->kv_lora_rank, LD_REQUIRED);
     ld_u32(ld, "attention.q_lora_rank", &hp->q_lora_rank, LD_OPTIONAL);
     ld_require(ld, hp->kv_lora_rank >= 1 && hp->kv_lora_rank <= 65536,
                "key '%s.attention.kv_lora_rank' is %u, expected 1..65536", a, hp->kv_lora_rank);
-    ld_require(ld, hp->q_lora_rank <= 65536, "key '%s.attention.q_lora_rank' is %u, expected <= 65536",
-               a, hp->q_lora_rank);
+    ld_require(ld, hp->q_lora_rank <= 65536,
+               "key '%s.attention.q_lora_rank' is %u, expected <= 65536", a, hp->q_lora_rank);
     if (ld->rc) return ld->rc;
     if (split) {
         /* the split layout treats MLA as MQA over [latent | rope]: the generic lengths must
          * describe that cache row */
         ld_require(ld, klen == hp->kv_lora_rank + hp->n_rot,
                    "inconsistent ranks: attention.key_length %u != kv_lora_rank %u + "
-                   "rope.dimension_count %u (required with key_length_mla)", klen,
-                   hp->kv_lora_rank, hp->n_rot);
+                   "rope.dimension_count %u (required with key_length_mla)",
+                   klen, hp->kv_lora_rank, hp->n_rot);
         ld_require(ld, vlen == hp->kv_lora_rank,
                    "inconsistent ranks: attention.value_length %u != kv_lora_rank %u (required "
-                   "with value_length_mla)", vlen, hp->kv_lora_rank);
+                   "with value_length_mla)",
+                   vlen, hp->kv_lora_rank);
         hp->head_dim_k = k_mla;
         hp->head_dim_v = v_mla;
     }
@@ -111,8 +113,8 @@ int arch_deepseek2_load(fr_loader *ld) {
     hp->head_dim_v_mla = hp->head_dim_v;
     ld_require(ld, hp->n_rot >= 2 && hp->n_rot < hp->head_dim_k,
                "inconsistent ranks: rope.dimension_count %u must be in [2, %s %u) so that each "
-               "head has a non-rope part", hp->n_rot, split ? "key_length_mla" : "key_length",
-               hp->head_dim_k);
+               "head has a non-rope part",
+               hp->n_rot, split ? "key_length_mla" : "key_length", hp->head_dim_k);
     ld_require(ld, hp->head_dim_v >= 1 && hp->head_dim_k <= 4096 && hp->head_dim_v <= 4096,
                "head sizes %u/%u out of range", hp->head_dim_k, hp->head_dim_v);
 
@@ -121,34 +123,39 @@ int arch_deepseek2_load(fr_loader *ld) {
     ld_require(ld, hp->n_layer_dense_lead <= hp->n_layer,
                "key '%s.leading_dense_block_count' is %u but there are only %u blocks", a,
                hp->n_layer_dense_lead, hp->n_layer);
-    ld_u32(ld, "feed_forward_length", &hp->n_ff, hp->n_layer_dense_lead ? LD_REQUIRED : LD_OPTIONAL);
+    ld_u32(ld, "feed_forward_length", &hp->n_ff,
+           hp->n_layer_dense_lead ? LD_REQUIRED : LD_OPTIONAL);
     int moe = hp->n_layer_dense_lead < hp->n_layer;
     if (moe) {
         ld_moe_hparams(ld, hp);
         ld_u32(ld, "expert_feed_forward_length", &hp->n_ff_exp, LD_REQUIRED);
         ld_require(ld, hp->n_ff_exp >= 1, "key '%s.expert_feed_forward_length' is 0", a);
         ld_u32(ld, "expert_shared_count", &hp->n_expert_shared, LD_OPTIONAL);
-        ld_require(ld, hp->n_expert_shared <= 64, "key '%s.expert_shared_count' is %u, expected <= 64",
-                   a, hp->n_expert_shared);
+        ld_require(ld, hp->n_expert_shared <= 64,
+                   "key '%s.expert_shared_count' is %u, expected <= 64", a, hp->n_expert_shared);
         ld_f32(ld, "expert_weights_scale", &hp->expert_weights_scale, LD_OPTIONAL);
         ld_bool(ld, "expert_weights_norm", &hp->expert_weights_norm, LD_OPTIONAL);
         uint32_t g = 0;
         ld_u32(ld, "expert_gating_func", &g, LD_OPTIONAL);
-        if (g == 0 || g == 1) hp->gating = FR_GATE_SOFTMAX;
-        else if (g == 2) hp->gating = FR_GATE_SIGMOID;
+        if (g == 0 || g == 1)
+            hp->gating = FR_GATE_SOFTMAX;
+        else if (g == 2)
+            hp->gating = FR_GATE_SIGMOID;
         else if (!ld->rc)
             ld->rc = fr_fail(ld->err, FR_EUNSUP,
                              "%s: key '%s.expert_gating_func' is %u; frugal supports 1 (softmax) "
-                             "and 2 (sigmoid)", m->path, a, g);
+                             "and 2 (sigmoid)",
+                             m->path, a, g);
     }
     uint32_t nextn = 0;
     float temp_scale = 0.0f;
     ld_u32(ld, "nextn_predict_layers", &nextn, LD_OPTIONAL);
     ld_f32(ld, "attention.temperature_scale", &temp_scale, LD_OPTIONAL);
     if (!ld->rc && (nextn || temp_scale != 0.0f))
-        ld->rc = fr_fail(ld->err, FR_EUNSUP, "%s: %s is not supported by frugal yet", m->path,
-                         nextn ? "a multi-token-prediction layer ('deepseek2.nextn_predict_layers')"
-                               : "attention temperature scaling ('deepseek2.attention.temperature_scale')");
+        ld->rc = fr_fail(
+            ld->err, FR_EUNSUP, "%s: %s is not supported by frugal yet", m->path,
+            nextn ? "a multi-token-prediction layer ('deepseek2.nextn_predict_layers')"
+                  : "attention temperature scaling ('deepseek2.attention.temperature_scale')");
     hp->rope_type = FR_ROPE_NORM;
     float log_mul = hp->yarn_log_mul != 0.0f ? hp->yarn_log_mul / 0.1f : 0.0f;
     if (!ld->rc) yarn_factors(hp, log_mul);
@@ -160,7 +167,8 @@ int arch_deepseek2_load(fr_loader *ld) {
             ld_ffn_dense(ld, il);
         } else {
             ld_ffn_moe_any(ld, il, hp->n_expert_shared > 0);
-            m->layers[il].exp_probs_b = LD_T1(ld, LD_OPTIONAL, hp->n_expert, "blk.%d.exp_probs_b.bias", il);
+            m->layers[il].exp_probs_b =
+                LD_T1(ld, LD_OPTIONAL, hp->n_expert, "blk.%d.exp_probs_b.bias", il);
         }
     }
     return ld->rc;

@@ -63,8 +63,10 @@ static void attend_latent(fr_ctx *c, const fr_step *s, int il, int t, int h, int
     for (int32_t j = 0; j < n_kv; j++) {
         float p = sc[j] * inv;
         const void *row = fr_kv_k(kv, il, fr_kv_cell(kv, s->seq[t], j));
-        if (f16) fr_vec_mad_f16_f32(C, o, row, fr_f16_to_f32(fr_f32_to_f16(p)));
-        else fr_vec_mad_f32(C, o, row, p);
+        if (f16)
+            fr_vec_mad_f16_f32(C, o, row, fr_f16_to_f32(fr_f32_to_f16(p)));
+        else
+            fr_vec_mad_f32(C, o, row, p);
     }
 }
 
@@ -74,7 +76,8 @@ static void attn_worker(void *arg, int ith, int nth) {
     int64_t lo, hi;
     (void)nth;
     while (fr_chunker_next(&j->ch, &lo, &hi))
-        for (int64_t i = lo; i < hi; i++) attend_latent(j->c, j->s, j->il, (int)(i / H), (int)(i % H), ith);
+        for (int64_t i = lo; i < hi; i++)
+            attend_latent(j->c, j->s, j->il, (int)(i / H), (int)(i % H), ith);
 }
 
 /* y[(t*H + h) * ld_y + r] = W row (h * rows_per_head + row_off + r) . x row (t*H + h), for
@@ -118,8 +121,10 @@ static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64
     for (size_t i = 0; i < (size_t)n * H; i++) {
         const float *src = x + i * ld_x;
         char *dst = (char *)c->mla_xq + i * row;
-        if (t == FR_TYPE_F32) memcpy(dst, src, sizeof(float) * (size_t)n_in);
-        else tr->from_float(dst, src, n_in);
+        if (t == FR_TYPE_F32)
+            memcpy(dst, src, sizeof(float) * (size_t)n_in);
+        else
+            tr->from_float(dst, src, n_in);
     }
     head_mm_job j = {w, rows_per_head, row_off, n_out, ld_y, c->mla_xq, row, y, n, H, {0}};
     int64_t total = (int64_t)H * n_out, chunk = total / (fr_pool_size(c->pool) * 8);
@@ -129,7 +134,8 @@ static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64
     fr_pool_run(c->pool, head_mm_worker, &j);
 }
 
-/* legacy layout, key side: q_lat[t, h, 0..C) = sum_i q_nope[t, h, i] * attn_kv_b row (h*(nope+dv)+i) */
+/* legacy layout, key side: q_lat[t, h, 0..C) = sum_i q_nope[t, h, i] * attn_kv_b row
+ * (h*(nope+dv)+i) */
 typedef struct {
     fr_ctx *c;
     const fr_tensor *w;
@@ -148,7 +154,8 @@ static void absorb_worker(void *arg, int ith, int nth) {
     (void)nth;
     while (fr_chunker_next(&j->ch, &lo, &hi)) {
         for (int64_t h = lo; h < hi; h++) {
-            for (int t = 0; t < j->n; t++) memset(c->mla_q + ((size_t)t * H + h) * W, 0, sizeof(float) * C);
+            for (int t = 0; t < j->n; t++)
+                memset(c->mla_q + ((size_t)t * H + h) * W, 0, sizeof(float) * C);
             for (int64_t i = 0; i < nope; i++) {
                 tr->to_float(tmp, fr_tensor_row(j->w, h * (nope + dv) + i), C);
                 for (int t = 0; t < j->n; t++)
@@ -164,8 +171,10 @@ static void store_rows(fr_ctx *c, int il, const fr_step *s) {
     for (int t = 0; t < s->n; t++) {
         void *dst = fr_kv_k(kv, il, fr_kv_cell(kv, s->seq[t], s->pos[t]));
         const float *src = c->k + (size_t)t * kv->width_k;
-        if (kv->type == FR_TYPE_F16) fr_f16_row_from_f32(dst, src, kv->width_k);
-        else memcpy(dst, src, kv->row_k);
+        if (kv->type == FR_TYPE_F16)
+            fr_f16_row_from_f32(dst, src, kv->width_k);
+        else
+            memcpy(dst, src, kv->row_k);
     }
 }
 
@@ -214,8 +223,10 @@ void blk_attn_mla(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
     fr_pool_run(c->pool, attn_worker, &j);
 
     /* values: out[t, h] = W_UV[h] o_lat[t, h] */
-    if (L->wv_b) head_mm(c, c->att, dv, L->wv_b, dv, 0, dv, c->mla_o, C, n);
-    else head_mm(c, c->att, dv, L->wkv_b, nope + dv, nope, dv, c->mla_o, C, n);
+    if (L->wv_b)
+        head_mm(c, c->att, dv, L->wv_b, dv, 0, dv, c->mla_o, C, n);
+    else
+        head_mm(c, c->att, dv, L->wkv_b, nope + dv, nope, dv, c->mla_o, C, n);
 
     fr_xq_cache xo = {0};
     fwd_linear(c, &xo, c->xn, L->wo, 0, e, c->att, n);

@@ -11,12 +11,12 @@
 #include "model/loader.h"
 
 typedef struct fr_moe_router {
-    int n_expert, n_used;      /* experts, experts chosen per token */
-    int n_groups, n_group_used;/* group-limited selection when n_groups > 1 */
+    int n_expert, n_used;       /* experts, experts chosen per token */
+    int n_groups, n_group_used; /* group-limited selection when n_groups > 1 */
     fr_gating gating;
-    bool norm;                 /* weights /= their sum */
-    float scale;               /* weights *= scale unless 0 or 1 */
-    const float *bias;         /* [n_expert] selection bias, or NULL */
+    bool norm;         /* weights /= their sum */
+    float scale;       /* weights *= scale unless 0 or 1 */
+    const float *bias; /* [n_expert] selection bias, or NULL */
 } fr_moe_router;
 
 /* Routes one token. probs: [n_expert] gate logits in, probabilities out. sel/w: [n_used]

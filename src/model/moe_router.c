@@ -16,7 +16,8 @@ static int arg_best(const float *s, const unsigned char *taken, int n) {
 /* chooses the k best of s[0..n) in rank order into out; returns the gap between the k-th
  * chosen and the best rejected score in router-logit units: divided by the larger of the two
  * scores' slopes d (dscore/dlogit), INFINITY when nothing finite was rejected */
-static float top_k(int32_t *out, const float *s, const float *d, int n, int k, unsigned char *taken) {
+static float top_k(int32_t *out, const float *s, const float *d, int n, int k,
+                   unsigned char *taken) {
     for (int i = 0; i < n; i++) taken[i] = 0;
     for (int j = 0; j < k; j++) {
         int b = arg_best(s, taken, n);
@@ -115,15 +116,16 @@ void ld_moe_hparams(fr_loader *ld, fr_hparams *hp) {
         uint32_t G = hp->n_expert_groups;
         ld_require(ld, G <= 256 && hp->n_expert % G == 0 && hp->n_expert / G >= 2,
                    "key '%s.expert_group_count' is %u: it must divide expert_count (%u) into "
-                   "groups of at least 2 experts (at most 256 groups)", a, G, hp->n_expert);
+                   "groups of at least 2 experts (at most 256 groups)",
+                   a, G, hp->n_expert);
         ld_require(ld, hp->n_group_used >= 1 && hp->n_group_used <= G,
-                   "key '%s.expert_group_used_count' is %u, expected 1..expert_group_count (%u)",
-                   a, hp->n_group_used, G);
+                   "key '%s.expert_group_used_count' is %u, expected 1..expert_group_count (%u)", a,
+                   hp->n_group_used, G);
         if (!ld->rc)
             ld_require(ld, hp->n_group_used * (hp->n_expert / G) >= hp->n_expert_used,
                        "expert_group_used_count %u x %u experts per group < expert_used_count %u: "
-                       "too few experts to choose from", hp->n_group_used, hp->n_expert / G,
-                       hp->n_expert_used);
+                       "too few experts to choose from",
+                       hp->n_group_used, hp->n_expert / G, hp->n_expert_used);
     }
 }
 

@@ -56,7 +56,8 @@ static void router_softmax_topk(void) {
     memcpy(probs, logits, sizeof logits);
     fr_moe_router r = {.n_expert = 6, .n_used = 3, .gating = FR_GATE_SOFTMAX};
     fr_moe_route(sel, w, probs, scratch, &r);
-    T_CHECK(sel[0] == 1 && sel[1] == 5 && sel[2] == 3, "selection %d %d %d", sel[0], sel[1], sel[2]);
+    T_CHECK(sel[0] == 1 && sel[1] == 5 && sel[2] == 3, "selection %d %d %d", sel[0], sel[1],
+            sel[2]);
     double z = 0;
     for (int i = 0; i < 6; i++) z += exp(logits[i]);
     T_NEAR(w[0], exp(2.0) / z, 1e-6);
@@ -77,7 +78,8 @@ static void router_softmax_topk(void) {
 }
 
 static void router_bias_changes_selection_only(void) {
-    float logits[4] = {1.0f, 0.5f, -2.0f, 0.0f}, bias[4] = {0, 0, 3.0f, 0}, probs[4], scratch[32], w[2];
+    float logits[4] = {1.0f, 0.5f, -2.0f, 0.0f}, bias[4] = {0, 0, 3.0f, 0}, probs[4], scratch[32],
+          w[2];
     int32_t sel[2];
     memcpy(probs, logits, sizeof logits);
     fr_moe_router r = {.n_expert = 4, .n_used = 2, .gating = FR_GATE_SIGMOID, .bias = bias};
@@ -97,8 +99,8 @@ static void router_groups(void) {
     for (int i = 0; i < 8; i++) logit[i] = logf(s[i] / (1.0f - s[i] + 1e-30f) + 1e-30f);
     logit[1] = -30.0f;
     int32_t sel[2];
-    fr_moe_router r = {.n_expert = 8, .n_used = 2, .n_groups = 4, .n_group_used = 2,
-                       .gating = FR_GATE_SIGMOID};
+    fr_moe_router r = {
+        .n_expert = 8, .n_used = 2, .n_groups = 4, .n_group_used = 2, .gating = FR_GATE_SIGMOID};
     float m = fr_moe_route(sel, w, logit, scratch, &r);
     T_CHECK(sel[0] == 4 && sel[1] == 2, "selection %d %d", sel[0], sel[1]);
     /* margin: 2 vs 3 tie exactly (0.5 and 0.5) */
@@ -127,13 +129,15 @@ static void mla_cache_is_latent(void) {
         T_CHECK(gguf_open(&g, path, &e) == 0, "%s", e.msg);
         uint32_t C = 0, R = 0, L = 0, H = 0;
         T_CHECK(gguf_get_u32(g, "deepseek2.attention.kv_lora_rank", &C, &e) == 0 &&
-                gguf_get_u32(g, "deepseek2.rope.dimension_count", &R, &e) == 0 &&
-                gguf_get_u32(g, "deepseek2.block_count", &L, &e) == 0 &&
-                gguf_get_u32(g, "deepseek2.attention.head_count", &H, &e) == 0, "keys");
+                    gguf_get_u32(g, "deepseek2.rope.dimension_count", &R, &e) == 0 &&
+                    gguf_get_u32(g, "deepseek2.block_count", &L, &e) == 0 &&
+                    gguf_get_u32(g, "deepseek2.attention.head_count", &H, &e) == 0,
+                "keys");
         gguf_close(g);
         fr_model *m;
         T_CHECK(fr_model_load(&m, path, &e) == 0, "%s", e.msg);
-        T_CHECK((m->layers[0].wk_b != NULL) == split && (m->layers[0].wkv_b != NULL) == !split, "layout");
+        T_CHECK((m->layers[0].wk_b != NULL) == split && (m->layers[0].wkv_b != NULL) == !split,
+                "layout");
         for (int f32 = 0; f32 < 2; f32++) {
             fr_ctx_params p = fr_ctx_default_params();
             p.n_ctx = 4096;
@@ -145,15 +149,18 @@ static void mla_cache_is_latent(void) {
             size_t es = f32 ? 4 : 2, per_tok = (size_t)(C + R) * L * es;
             T_CHECK(c->kv.width_k == (int64_t)(C + R) && c->kv.width_v == 0, "row widths %lld/%lld",
                     (long long)c->kv.width_k, (long long)c->kv.width_v);
-            T_CHECK(fr_kv_bytes_per_token(&c->kv) == per_tok, "bytes per token %zu, expected (%u + %u) x %u x %zu = %zu",
+            T_CHECK(fr_kv_bytes_per_token(&c->kv) == per_tok,
+                    "bytes per token %zu, expected (%u + %u) x %u x %zu = %zu",
                     fr_kv_bytes_per_token(&c->kv), C, R, L, es, per_tok);
             T_CHECK(c->kv.bytes == 4096 * per_tok, "cache %zu bytes for 4096 tokens, expected %zu",
                     c->kv.bytes, 4096 * per_tok);
             size_t mha = (size_t)H * (m->hp.head_dim_k + m->hp.head_dim_v) * L * es;
-            printf("     deepseek2 (%s, kv_lora %u + rope %u, %u layers, %s cache): %zu bytes/token, "
-                   "4096-token context %.2f MiB (MHA cache would be %.2f MiB), working buffers %.2f MiB\n",
-                   split ? "split" : "kv_b", C, R, L, f32 ? "f32" : "f16", per_tok,
-                   c->kv.bytes / 1048576.0, 4096.0 * mha / 1048576.0, c->scratch_bytes / 1048576.0);
+            printf(
+                "     deepseek2 (%s, kv_lora %u + rope %u, %u layers, %s cache): %zu bytes/token, "
+                "4096-token context %.2f MiB (MHA cache would be %.2f MiB), working buffers %.2f "
+                "MiB\n",
+                split ? "split" : "kv_b", C, R, L, f32 ? "f32" : "f16", per_tok,
+                c->kv.bytes / 1048576.0, 4096.0 * mha / 1048576.0, c->scratch_bytes / 1048576.0);
             fr_ctx_free(c);
         }
         fr_model_free(m);
@@ -166,13 +173,13 @@ static void mla_cache_is_latent(void) {
 /* ---- broken files ---------------------------------------------------------------------- */
 
 typedef struct {
-    const char *drop_tensor;          /* tensor left out */
-    const char *reshape;              /* tensor whose dim `dim` becomes `val` */
+    const char *drop_tensor; /* tensor left out */
+    const char *reshape;     /* tensor whose dim `dim` becomes `val` */
     int dim;
     int64_t val;
-    const char *key;                  /* u32 key set to key_val (added if absent) */
+    const char *key; /* u32 key set to key_val (added if absent) */
     uint32_t key_val;
-    const char *drop_key;             /* key left out */
+    const char *drop_key; /* key left out */
 } mutation;
 
 /* copies src to dst through the GGUF reader and writer with one mutation (data of a
@@ -187,8 +194,10 @@ static int rewrite(const char *src, const char *dst, mutation mu) {
         char k[256];
         gguf_str_copy(k, sizeof k, f->kv[i].key);
         if (mu.drop_key && !strcmp(k, mu.drop_key)) continue;
-        if (mu.key && !strcmp(k, mu.key)) gguf_w_u32(w, k, mu.key_val), key_done = 1;
-        else gguf_w_value(w, k, &f->kv[i].val);
+        if (mu.key && !strcmp(k, mu.key))
+            gguf_w_u32(w, k, mu.key_val), key_done = 1;
+        else
+            gguf_w_value(w, k, &f->kv[i].val);
     }
     if (mu.key && !key_done) gguf_w_u32(w, mu.key, mu.key_val);
     int idx[4096], n = 0;
@@ -240,11 +249,11 @@ static void expect_error(const char *path, const char *needle1, const char *need
 }
 
 #define MUT(...) ((mutation){__VA_ARGS__})
-#define EXPECT_BAD(src, mu, n1, n2)                                                           \
-    do {                                                                                      \
-        T_CHECK(rewrite(src, bad, mu) == 0, "rewrite");                                       \
-        expect_error(bad, n1, n2);                                                            \
-        if (t_failed_now) return;                                                             \
+#define EXPECT_BAD(src, mu, n1, n2)                                                                \
+    do {                                                                                           \
+        T_CHECK(rewrite(src, bad, mu) == 0, "rewrite");                                            \
+        expect_error(bad, n1, n2);                                                                 \
+        if (t_failed_now) return;                                                                  \
     } while (0)
 
 static void bad_moe_files_have_clear_errors(void) {
@@ -256,32 +265,51 @@ static void bad_moe_files_have_clear_errors(void) {
     T_CHECK(fr_model_load(&m, src, &e) == 0, "the unmutated file loads: %s", e.msg);
     fr_model_free(m);
     /* missing expert tensors */
-    EXPECT_BAD(src, MUT(.drop_tensor = "blk.2.ffn_up_exps.weight"), "blk.2.ffn_up_exps.weight", "missing");
-    EXPECT_BAD(src, MUT(.drop_tensor = "blk.1.ffn_gate_shexp.weight"), "blk.1.ffn_gate_shexp.weight", "missing");
+    EXPECT_BAD(src, MUT(.drop_tensor = "blk.2.ffn_up_exps.weight"), "blk.2.ffn_up_exps.weight",
+               "missing");
+    EXPECT_BAD(src, MUT(.drop_tensor = "blk.1.ffn_gate_shexp.weight"),
+               "blk.1.ffn_gate_shexp.weight", "missing");
     /* expert count mismatches */
-    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_used_count", .key_val = 9), "expert_used_count' is 9", "expert_count (8)");
-    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_used_count", .key_val = 0), "expert_used_count' is 0", NULL);
+    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_used_count", .key_val = 9),
+               "expert_used_count' is 9", "expert_count (8)");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_used_count", .key_val = 0),
+               "expert_used_count' is 0", NULL);
     EXPECT_BAD(src, MUT(.reshape = "blk.1.ffn_gate_exps.weight", .dim = 2, .val = 4),
                "blk.1.ffn_gate_exps.weight", "expected [64, 32, 8]");
     EXPECT_BAD(src, MUT(.reshape = "blk.2.ffn_down_exps.weight", .dim = 2, .val = 16),
                "blk.2.ffn_down_exps.weight", "expected [32, 64, 8]");
-    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_count", .key_val = 16), "blk.1.ffn_gate_inp.weight", "expected [64, 16]");
-    EXPECT_BAD(src, MUT(.reshape = "blk.1.exp_probs_b.bias", .dim = 0, .val = 7), "blk.1.exp_probs_b.bias", "expected [8]");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_count", .key_val = 16),
+               "blk.1.ffn_gate_inp.weight", "expected [64, 16]");
+    EXPECT_BAD(src, MUT(.reshape = "blk.1.exp_probs_b.bias", .dim = 0, .val = 7),
+               "blk.1.exp_probs_b.bias", "expected [8]");
     EXPECT_BAD(src, MUT(.drop_key = "deepseek2.expert_count"), "expert_count' is missing", NULL);
-    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_group_count", .key_val = 3), "expert_group_count' is 3", NULL);
-    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_group_used_count", .key_val = 1), "too few experts", NULL);
-    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_gating_func", .key_val = 4), "expert_gating_func' is 4", NULL);
-    EXPECT_BAD(src, MUT(.key = "deepseek2.leading_dense_block_count", .key_val = 2), "blk.1.ffn_gate.weight", "missing");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_group_count", .key_val = 3),
+               "expert_group_count' is 3", NULL);
+    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_group_used_count", .key_val = 1),
+               "too few experts", NULL);
+    EXPECT_BAD(src, MUT(.key = "deepseek2.expert_gating_func", .key_val = 4),
+               "expert_gating_func' is 4", NULL);
+    EXPECT_BAD(src, MUT(.key = "deepseek2.leading_dense_block_count", .key_val = 2),
+               "blk.1.ffn_gate.weight", "missing");
     /* inconsistent ranks */
-    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.key_length", .key_val = 50), "inconsistent ranks", "key_length 50");
-    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.value_length", .key_val = 16), "inconsistent ranks", "value_length 16");
-    EXPECT_BAD(src, MUT(.drop_key = "deepseek2.attention.value_length_mla"), "value_length_mla", "both present");
-    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.kv_lora_rank", .key_val = 40), "inconsistent ranks", NULL);
-    EXPECT_BAD(src, MUT(.key = "deepseek2.rope.dimension_count", .key_val = 32), "rope.dimension_count 32", NULL);
-    EXPECT_BAD(src, MUT(.reshape = "blk.0.attn_k_b.weight", .dim = 1, .val = 16), "blk.0.attn_k_b.weight", "expected [16, 32, 4]");
-    EXPECT_BAD(src, MUT(.reshape = "blk.2.attn_kv_a_mqa.weight", .dim = 1, .val = 40), "blk.2.attn_kv_a_mqa.weight", "expected [64, 48]");
-    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.q_lora_rank", .key_val = 0), "blk.0.attn_q.weight", "missing");
-    EXPECT_BAD(src, MUT(.key = "deepseek2.nextn_predict_layers", .key_val = 1), "multi-token-prediction", "not supported");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.key_length", .key_val = 50),
+               "inconsistent ranks", "key_length 50");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.value_length", .key_val = 16),
+               "inconsistent ranks", "value_length 16");
+    EXPECT_BAD(src, MUT(.drop_key = "deepseek2.attention.value_length_mla"), "value_length_mla",
+               "both present");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.kv_lora_rank", .key_val = 40),
+               "inconsistent ranks", NULL);
+    EXPECT_BAD(src, MUT(.key = "deepseek2.rope.dimension_count", .key_val = 32),
+               "rope.dimension_count 32", NULL);
+    EXPECT_BAD(src, MUT(.reshape = "blk.0.attn_k_b.weight", .dim = 1, .val = 16),
+               "blk.0.attn_k_b.weight", "expected [16, 32, 4]");
+    EXPECT_BAD(src, MUT(.reshape = "blk.2.attn_kv_a_mqa.weight", .dim = 1, .val = 40),
+               "blk.2.attn_kv_a_mqa.weight", "expected [64, 48]");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.attention.q_lora_rank", .key_val = 0),
+               "blk.0.attn_q.weight", "missing");
+    EXPECT_BAD(src, MUT(.key = "deepseek2.nextn_predict_layers", .key_val = 1),
+               "multi-token-prediction", "not supported");
     /* fused gate/up experts */
     s.fused_gate_up = true;
     const char *fused = write_spec(&s, "ds2-fused.gguf");
@@ -294,19 +322,26 @@ static void bad_moe_files_have_clear_errors(void) {
     fr_synth_spec sl = ds2_spec(0, 0);
     const char *lite = write_spec(&sl, "ds2-lite.gguf");
     T_CHECK(lite, "synth");
-    EXPECT_BAD(lite, MUT(.reshape = "blk.1.attn_kv_b.weight", .dim = 1, .val = 96), "blk.1.attn_kv_b.weight", "expected [32, 128]");
-    EXPECT_BAD(lite, MUT(.drop_tensor = "blk.1.attn_kv_b.weight"), "blk.1.attn_kv_b.weight", "missing");
-    EXPECT_BAD(lite, MUT(.key = "deepseek2.attention.key_length_mla", .key_val = 32), "key_length_mla", "both present");
+    EXPECT_BAD(lite, MUT(.reshape = "blk.1.attn_kv_b.weight", .dim = 1, .val = 96),
+               "blk.1.attn_kv_b.weight", "expected [32, 128]");
+    EXPECT_BAD(lite, MUT(.drop_tensor = "blk.1.attn_kv_b.weight"), "blk.1.attn_kv_b.weight",
+               "missing");
+    EXPECT_BAD(lite, MUT(.key = "deepseek2.attention.key_length_mla", .key_val = 32),
+               "key_length_mla", "both present");
     fr_synth_spec sq = fr_synth_default("qwen3moe");
     sq.n_vocab = 400;
     const char *q3 = write_spec(&sq, "q3moe.gguf");
     T_CHECK(q3, "synth");
     T_CHECK(fr_model_load(&m, q3, &e) == 0, "qwen3moe loads: %s", e.msg);
-    T_CHECK(m->hp.expert_weights_norm && m->hp.gating == FR_GATE_SOFTMAX && m->layers[0].is_moe, "qwen3moe router");
+    T_CHECK(m->hp.expert_weights_norm && m->hp.gating == FR_GATE_SOFTMAX && m->layers[0].is_moe,
+            "qwen3moe router");
     fr_model_free(m);
-    EXPECT_BAD(q3, MUT(.drop_tensor = "blk.0.ffn_down_exps.weight"), "blk.0.ffn_down_exps.weight", "missing");
-    EXPECT_BAD(q3, MUT(.key = "qwen3moe.expert_used_count", .key_val = 12), "expert_used_count' is 12", NULL);
-    EXPECT_BAD(q3, MUT(.reshape = "blk.1.ffn_up_exps.weight", .dim = 1, .val = 16), "blk.1.ffn_up_exps.weight", "expected [64, 32, 8]");
+    EXPECT_BAD(q3, MUT(.drop_tensor = "blk.0.ffn_down_exps.weight"), "blk.0.ffn_down_exps.weight",
+               "missing");
+    EXPECT_BAD(q3, MUT(.key = "qwen3moe.expert_used_count", .key_val = 12),
+               "expert_used_count' is 12", NULL);
+    EXPECT_BAD(q3, MUT(.reshape = "blk.1.ffn_up_exps.weight", .dim = 1, .val = 16),
+               "blk.1.ffn_up_exps.weight", "expected [64, 32, 8]");
 }
 
 /* ---- execution ------------------------------------------------------------------------- */
@@ -328,7 +363,8 @@ static int eval(fr_ctx *c, const int32_t *ids, const int32_t *seq, int n, int ch
             printf("decode: %s\n", e.msg);
             return -1;
         }
-        for (int j = 0; j < nb; j++) memcpy(out + (size_t)(i0 + j) * nv, fr_ctx_logits(c, j), sizeof(float) * nv);
+        for (int j = 0; j < nb; j++)
+            memcpy(out + (size_t)(i0 + j) * nv, fr_ctx_logits(c, j), sizeof(float) * nv);
     }
     return 0;
 }
