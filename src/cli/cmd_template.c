@@ -144,6 +144,7 @@ int cmd_template(int argc, char **argv) {
     if (!(mtext = read_file(mpath, &mlen))) { fail("cannot read %s: %s", mpath, strerror(errno)); goto done; }
     json_error_t je;
     json_t *m = json_loadb(mtext, mlen, 0, &je);
+    if (!m) m = json_loadb(mtext, mlen, JSON_DECODE_INT_AS_REAL, &je); /* integers beyond 64 bits */
     if (!m) {
         char where[256];
         snprintf(where, sizeof where, "line %d: %.200s", je.line, je.text);

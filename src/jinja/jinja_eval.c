@@ -426,15 +426,15 @@ static int arith(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
     switch (op) {
     case OP_ADD:
         if (ints && !__builtin_add_overflow(x, y, &z)) { *out = jv_int(z); return 0; }
-        *out = jv_float(a + b);
+        *out = ints ? jv_bigint(a + b) : jv_float(a + b);
         return 0;
     case OP_SUB:
         if (ints && !__builtin_sub_overflow(x, y, &z)) { *out = jv_int(z); return 0; }
-        *out = jv_float(a - b);
+        *out = ints ? jv_bigint(a - b) : jv_float(a - b);
         return 0;
     case OP_MUL:
         if (ints && !__builtin_mul_overflow(x, y, &z)) { *out = jv_int(z); return 0; }
-        *out = jv_float(a * b);
+        *out = ints ? jv_bigint(a * b) : jv_float(a * b);
         return 0;
     case OP_DIV:
         if (b == 0) return jj_fail(rt, FR_EINVAL, line, "division by zero");
@@ -470,7 +470,7 @@ static int arith(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
         }
         double res = pow(a, b);
         if (!isfinite(res)) return jj_fail(rt, FR_EINVAL, line, "exponentiation result is not a finite real number");
-        *out = jv_float(res);
+        *out = ints && y >= 0 ? jv_bigint(res) : jv_float(res);
         return 0;
     }
     case OP_LT: *out = jv_bool(ints ? x < y : a < b); return 0;
@@ -503,7 +503,8 @@ static int concat_raw(jj_rt *rt, jv l, jv r, int line, jv *out) {
 static int binop(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
     *out = JV_UNDEF_V;
     if (op == OP_EQ || op == OP_NE) {
-        bool eq = jv_loose_eq(l, r);
+        bool eq;
+        if (jv_loose_eq(rt, l, r, line, &eq)) return rt->status;
         *out = jv_bool(op == OP_EQ ? eq : !eq);
         return 0;
     }
@@ -612,10 +613,14 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
         if (jj_eval(rt, n->a, sc, &v)) return rt->status;
         if (v.t == JV_BOOL) v = jv_int(v.u.b);
         if (v.t == JV_INT) {
-            *out = n->op == OP_POS ? v : v.u.i == INT64_MIN ? jv_float(-(double)v.u.i) : jv_int(-v.u.i);
+            *out = n->op == OP_POS ? v : v.u.i == INT64_MIN ? jv_bigint(-(double)v.u.i) : jv_int(-v.u.i);
             return 0;
         }
-        if (v.t == JV_FLOAT) { *out = jv_float(n->op == OP_POS ? v.u.f : -v.u.f); return 0; }
+        if (v.t == JV_FLOAT) {
+            *out = v;
+            if (n->op == OP_NEG) out->u.f = -v.u.f;
+            return 0;
+        }
         jv_decref(rt, v);
         return jj_fail(rt, FR_EINVAL, n->line, "bad operand type for unary %s: %s", op_name(n->op),
                        jv_type_name(v));

@@ -62,6 +62,8 @@ static int f_from_json(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     if (v.t != JV_STR) return bad_type(rt, "from_json", v, line);
     json_error_t je;
     json_t *j = json_loadb(v.u.s->data, v.u.s->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!j) /* integers beyond 64 bits: read as doubles, as JSON.parse does */
+        j = json_loadb(v.u.s->data, v.u.s->len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
     if (!j) return jj_fail(rt, FR_EINVAL, line, "from_json: invalid JSON: %s", je.text);
     int rc = jv_from_json(rt, j, out);
     json_decref(j);
@@ -387,8 +389,8 @@ static int f_float(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
 
 static int f_abs(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     (void)a;
-    if (v.t == JV_INT) { *out = v.u.i == INT64_MIN ? jv_float(-(double)v.u.i) : jv_int(v.u.i < 0 ? -v.u.i : v.u.i); return 0; }
-    if (v.t == JV_FLOAT) { *out = jv_float(fabs(v.u.f)); return 0; }
+    if (v.t == JV_INT) { *out = v.u.i == INT64_MIN ? jv_bigint(-(double)v.u.i) : jv_int(v.u.i < 0 ? -v.u.i : v.u.i); return 0; }
+    if (v.t == JV_FLOAT) { *out = v; out->u.f = fabs(v.u.f); return 0; }
     return bad_type(rt, "abs", v, line);
 }
 
@@ -604,8 +606,8 @@ int jj_test(jj_rt *rt, const char *name, size_t n, jv v, jj_args *a, int line, b
     else if (IS("false")) *res = v.t == JV_BOOL && !v.u.b;
     else if (IS("string")) *res = v.t == JV_STR;
     else if (IS("number")) *res = jv_is_num(v);
-    else if (IS("integer")) *res = v.t == JV_INT;
-    else if (IS("float")) *res = v.t == JV_FLOAT;
+    else if (IS("integer")) *res = v.t == JV_INT || (v.t == JV_FLOAT && v.big);
+    else if (IS("float")) *res = v.t == JV_FLOAT && !v.big;
     else if (IS("iterable")) *res = v.t == JV_LIST || v.t == JV_STR;
     else if (IS("mapping")) *res = v.t == JV_DICT;
     else if (IS("sequence")) *res = v.t == JV_LIST || v.t == JV_DICT || v.t == JV_STR;

@@ -41,6 +41,10 @@ bool jj_is_space(uint32_t cp);
 size_t jj_space_prefix(const char *s, size_t n); /* bytes of leading whitespace */
 size_t jj_space_suffix(const char *s, size_t n); /* bytes of trailing whitespace */
 size_t jj_utf16_len(const char *s, size_t n);   /* JavaScript's string length */
+/* Unicode case mapping like JavaScript's toUpperCase/toLowerCase (glibc's C.UTF-8 tables,
+ * plus ß -> SS, İ -> i̇ and the final sigma); ASCII only if that locale is missing. */
+uint32_t jj_case_one(uint32_t cp, bool upper);
+int jj_case_convert(jj_buf *b, const char *s, size_t n, bool upper);
 size_t jj_cp_count(const char *s, size_t n);    /* code points (invalid bytes count 1) */
 
 /* Number formatting as JavaScript's String(number) (shortest round trip). buf >= 32. */
@@ -163,7 +167,8 @@ typedef struct jj_str {
 } jj_str;
 
 typedef struct jv {
-    uint8_t t; /* jv_type */
+    uint8_t t;   /* jv_type */
+    uint8_t big; /* JV_FLOAT holding an integer too large for int64 (prints as one) */
     union {
         bool b;
         int64_t i;
@@ -231,6 +236,7 @@ typedef struct jj_rt {
 static inline jv jv_bool(bool b) { jv v = {.t = JV_BOOL}; v.u.b = b; return v; }
 static inline jv jv_int(int64_t i) { jv v = {.t = JV_INT}; v.u.i = i; return v; }
 static inline jv jv_float(double f) { jv v = {.t = JV_FLOAT}; v.u.f = f; return v; }
+static inline jv jv_bigint(double f) { jv v = {.t = JV_FLOAT, .big = 1}; v.u.f = f; return v; }
 static inline bool jv_is_obj(jv v) { return v.t >= JV_STR; }
 static inline bool jv_is_num(jv v) { return v.t == JV_INT || v.t == JV_FLOAT; }
 static inline double jv_num(jv v) { return v.t == JV_INT ? (double)v.u.i : v.t == JV_FLOAT ? v.u.f : v.u.b; }
@@ -273,7 +279,7 @@ void jj_scope_release(jj_rt *rt, jj_scope *sc);
 
 const char *jv_type_name(jv v); /* "string", "list", ... for messages */
 bool jv_truthy(jv v);
-bool jv_loose_eq(jv a, jv b);  /* JavaScript == on the values (==, !=) */
+int jv_loose_eq(jj_rt *rt, jv a, jv b, int line, bool *res); /* JavaScript == (==, !=) */
 bool jv_strict_eq(jv a, jv b); /* === (in, equalto, unique) */
 
 /* Rendering as {{ v }} does (RuntimeValue.toString). */

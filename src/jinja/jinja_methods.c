@@ -73,23 +73,27 @@ static bool is_word(unsigned char c) {
 }
 
 int jj_str_case(jj_rt *rt, jv s, int mode, jv *out) {
-    if (jv_str_new(rt, s.u.s->data, s.u.s->len, out)) return rt->status;
+    const char *p = s.u.s->data;
+    size_t n = s.u.s->len;
+    if (mode <= 1) { /* lower / upper: full Unicode mapping */
+        jj_buf b;
+        jj_new_buf(rt, &b);
+        if (jj_case_convert(&b, p, n, mode == 1)) { jj_buf_free(&b); return out_fail(rt); }
+        return jv_str_from_buf(rt, &b, out);
+    }
+    if (mode == 3 && n) { /* capitalize: first character upper, the rest unchanged */
+        uint32_t cp;
+        size_t l = jj_utf8_next(p, n, &cp);
+        jj_buf b;
+        jj_new_buf(rt, &b);
+        if (jj_case_convert(&b, p, l, true) || jj_buf_put(&b, p + l, n - l)) { jj_buf_free(&b); return out_fail(rt); }
+        return jv_str_from_buf(rt, &b, out);
+    }
+    if (jv_str_new(rt, p, n, out)) return rt->status;
     char *d = out->u.s->data;
-    size_t n = out->u.s->len;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; mode == 2 && i < n; i++) { /* title: JavaScript /\b\w/g -> upper (ASCII) */
         unsigned char c = (unsigned char)d[i];
-        bool up;
-        if (mode == 0) up = false;
-        else if (mode == 1) up = true;
-        else if (mode == 2) { /* JavaScript /\b\w/g -> upper */
-            if (!(i == 0 || !is_word((unsigned char)d[i - 1])) || !is_word(c)) continue;
-            up = true;
-        } else {
-            if (i) break;
-            up = true;
-        }
-        if (up && c >= 'a' && c <= 'z') d[i] = (char)(c - 32);
-        if (!up && c >= 'A' && c <= 'Z') d[i] = (char)(c + 32);
+        if ((i == 0 || !is_word((unsigned char)d[i - 1])) && c >= 'a' && c <= 'z') d[i] = (char)(c - 32);
     }
     return 0;
 }

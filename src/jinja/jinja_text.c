@@ -3,8 +3,11 @@
  * JSON.stringify string quoting, parseInt/parseFloat/Number). */
 #include "jinja/jinja_int.h"
 
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <wctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +194,65 @@ size_t jj_cp_count(const char *s, size_t n) {
         k++;
     }
     return k;
+}
+
+/* ---------------------------------------------------------------- case mapping */
+
+static locale_t g_utf8;
+static pthread_once_t g_utf8_once = PTHREAD_ONCE_INIT;
+static void utf8_init(void) { g_utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
+uint32_t jj_case_one(uint32_t cp, bool upper) {
+    if (cp < 0x80) {
+        if (upper && cp >= 'a' && cp <= 'z') return cp - 32;
+        if (!upper && cp >= 'A' && cp <= 'Z') return cp + 32;
+        return cp;
+    }
+    if (cp > 0x10ffff) return cp; /* an undecodable byte stays itself */
+    pthread_once(&g_utf8_once, utf8_init);
+    if (!g_utf8) return cp;
+    return (uint32_t)(upper ? towupper_l((wint_t)cp, g_utf8) : towlower_l((wint_t)cp, g_utf8));
+}
+
+static bool is_letter(uint32_t cp) {
+    if (cp < 0x80) return (cp | 32) >= 'a' && (cp | 32) <= 'z';
+    if (cp > 0x10ffff) return false;
+    pthread_once(&g_utf8_once, utf8_init);
+    return g_utf8 && iswalpha_l((wint_t)cp, g_utf8);
+}
+
+int jj_case_convert(jj_buf *b, const char *s, size_t n, bool upper) {
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t l = jj_utf8_next(s + i, n - i, &cp);
+        char u[8];
+        size_t ul;
+        if (upper && cp == 0xdf) { memcpy(u, "SS", 2); ul = 2; }                 /* ß */
+        else if (!upper && cp == 0x130) { memcpy(u, "i\xcc\x87", 3); ul = 3; }  /* İ -> i + dot */
+        else if (!upper && cp == 0x3a3) { /* Σ: final sigma at the end of a word */
+            bool before = false, after = false;
+            if (i > 0) {
+                size_t p = jj_utf8_prev(s, i);
+                uint32_t c2;
+                jj_utf8_next(s + p, i - p, &c2);
+                before = is_letter(c2);
+            }
+            if (i + l < n) {
+                uint32_t c2;
+                jj_utf8_next(s + i + l, n - i - l, &c2);
+                after = is_letter(c2);
+            }
+            ul = jj_utf8_put(u, before && !after ? 0x3c2 : 0x3c3);
+        } else {
+            uint32_t m = jj_case_one(cp, upper);
+            if (m == cp) ul = 0;
+            else ul = jj_utf8_put(u, m);
+        }
+        if (ul ? jj_buf_put(b, u, ul) : jj_buf_put(b, s + i, l)) return -1;
+        i += l;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- numbers */

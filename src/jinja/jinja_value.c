@@ -481,9 +481,7 @@ bool jv_strict_eq(jv a, jv b) {
     }
 }
 
-bool jv_loose_eq(jv a, jv b) {
-    bool an = a.t == JV_UNDEF || a.t == JV_NONE, bn = b.t == JV_UNDEF || b.t == JV_NONE;
-    if (an || bn) return an && bn;
+static bool prim_loose_eq(jv a, jv b) {
     if (a.t == JV_BOOL && b.t == JV_BOOL) return a.u.b == b.u.b;
     if (a.t == JV_BOOL) a = jv_int(a.u.b);
     if (b.t == JV_BOOL) b = jv_int(b.u.b);
@@ -491,6 +489,36 @@ bool jv_loose_eq(jv a, jv b) {
     if (jv_is_num(a) && b.t == JV_STR) return jv_num(a) == jj_js_to_number(b.u.s->data, b.u.s->len);
     if (a.t == JV_STR && jv_is_num(b)) return jv_num(b) == jj_js_to_number(a.u.s->data, a.u.s->len);
     return jv_strict_eq(a, b);
+}
+
+static int to_raw(jj_rt *rt, jj_buf *b, jv v, int line); /* below */
+
+int jv_loose_eq(jj_rt *rt, jv a, jv b, int line, bool *res) {
+    bool an = a.t == JV_UNDEF || a.t == JV_NONE, bn = b.t == JV_UNDEF || b.t == JV_NONE;
+    *res = false;
+    if (an || bn) { *res = an && bn; return 0; }
+    bool ao = a.t == JV_LIST || a.t == JV_DICT || a.t == JV_NS || a.t == JV_FUNC;
+    bool bo = b.t == JV_LIST || b.t == JV_DICT || b.t == JV_NS || b.t == JV_FUNC;
+    if (ao && bo) { *res = a.u.o == b.u.o; return 0; }
+    if (ao || bo) { /* an object against a primitive compares as its string form */
+        jv o = ao ? a : b, p = ao ? b : a;
+        if (o.t == JV_FUNC) return 0;
+        jj_buf buf = {0};
+        buf.limit = rt->lim.max_output;
+        if (to_raw(rt, &buf, o, line)) { jj_buf_free(&buf); return rt->status; }
+        jj_str *tmp = malloc(sizeof *tmp + buf.n + 1);
+        if (!tmp) { jj_buf_free(&buf); return jj_fail(rt, FR_ENOMEM, 0, "out of memory rendering the template"); }
+        memset(tmp, 0, sizeof *tmp);
+        tmp->len = buf.n;
+        if (buf.n) memcpy(tmp->data, buf.p, buf.n);
+        tmp->data[buf.n] = 0;
+        jj_buf_free(&buf);
+        *res = prim_loose_eq((jv){.t = JV_STR, .u.s = tmp}, p);
+        free(tmp);
+        return 0;
+    }
+    *res = prim_loose_eq(a, b);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- text forms */
@@ -517,6 +545,7 @@ int jv_to_display(jj_rt *rt, jj_buf *b, jv v, int line) {
     case JV_FLOAT: {
         double f = v.u.f;
         char tmp[400];
+        if (v.big) return put_js_number(rt, b, v);
         if (f == 0 && signbit(f)) return put(rt, b, "-0.0", 4);
         if (isfinite(f) && fmod(f, 1.0) == 0 && fabs(f) < 1e21) {
             snprintf(tmp, sizeof tmp, "%.1f", f);
@@ -535,6 +564,8 @@ int jv_to_display(jj_rt *rt, jj_buf *b, jv v, int line) {
     }
     return 0;
 }
+
+static int to_raw(jj_rt *rt, jj_buf *b, jv v, int line) { return jv_to_raw(rt, b, v, line); }
 
 int jv_to_raw(jj_rt *rt, jj_buf *b, jv v, int line) {
     switch (v.t) {
@@ -744,7 +775,8 @@ static int from_json(jj_rt *rt, const json_t *j, jv *out, int depth) {
     case JSON_REAL: {
         /* JSON.parse gives one number type; @huggingface/jinja makes integral ones integers */
         double f = json_real_value(j);
-        *out = (fmod(f, 1.0) == 0 && fabs(f) < 9007199254740992.0) ? jv_int((int64_t)f) : jv_float(f);
+        bool integral = fmod(f, 1.0) == 0;
+        *out = integral && fabs(f) < 9007199254740992.0 ? jv_int((int64_t)f) : integral ? jv_bigint(f) : jv_float(f);
         return 0;
     }
     case JSON_TRUE: *out = jv_bool(true); return 0;
@@ -759,16 +791,21 @@ int jv_from_json(jj_rt *rt, const json_t *j, jv *out) { return from_json(rt, j, 
 /* ---------------------------------------------------------------- ordering */
 
 static int str_cmp_ci(const jj_str *a, const jj_str *b, bool cs) {
-    size_t n = a->len < b->len ? a->len : b->len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = (unsigned char)a->data[i], y = (unsigned char)b->data[i];
-        if (!cs) {
-            if (x >= 'A' && x <= 'Z') x += 32;
-            if (y >= 'A' && y <= 'Z') y += 32;
-        }
+    if (cs) {
+        size_t n = a->len < b->len ? a->len : b->len;
+        int c = memcmp(a->data, b->data, n);
+        return c ? (c < 0 ? -1 : 1) : (a->len > b->len) - (a->len < b->len);
+    }
+    size_t i = 0, j = 0; /* compare the lowercased code points */
+    while (i < a->len && j < b->len) {
+        uint32_t x, y;
+        i += jj_utf8_next(a->data + i, a->len - i, &x);
+        j += jj_utf8_next(b->data + j, b->len - j, &y);
+        x = jj_case_one(x, false);
+        y = jj_case_one(y, false);
         if (x != y) return x < y ? -1 : 1;
     }
-    return (a->len > b->len) - (a->len < b->len);
+    return (i < a->len) - (j < b->len);
 }
 
 int jv_compare(jj_rt *rt, jv a, jv b, bool cs, int line, int *res) {
