@@ -56,14 +56,16 @@ void fr_f16_to_float_avx512(float *y, const void *vx, int64_t n) {
 
 void fr_f16_from_float_avx512(void *vy, const float *x, int64_t n) {
     fr_f16 *y = vy;
-    const int r = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+/* a macro, not a variable: clang wants the rounding mode as a constant expression */
+#define F16_ROUND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), r));
+        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), F16_ROUND));
     if (i < n) {
         const __mmask16 m = tail16(n - i);
-        _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), r));
+        _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), F16_ROUND));
     }
+#undef F16_ROUND
 }
 
 void fr_f16_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {

@@ -2,6 +2,7 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "quant/quant_impl.h"
 #include "quant/vec.h"
 
 static inline __mmask16 tail16(int64_t r) {
@@ -95,16 +96,7 @@ static float max_f32(int64_t n, const float *x) {
     return _mm512_reduce_max_ps(m);
 }
 
-static void f16_from_f32(fr_f16 *y, const float *x, int64_t n) {
-    const int r = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), r));
-    if (i < n) {
-        const __mmask16 m = tail16(n - i);
-        _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), r));
-    }
-}
+static void f16_from_f32(fr_f16 *y, const float *x, int64_t n) { fr_f16_from_float_avx512(y, x, n); }
 
 static void f32_from_f16(float *y, const fr_f16 *x, int64_t n) {
     int64_t i = 0;
