@@ -118,14 +118,22 @@ void blk_ffn_moe(fr_ctx *c, const fr_layer *L, const fr_step *s) {
     int64_t stride = L->ffn_gate_up_exps ? 2 * F : F, off_u = L->ffn_gate_up_exps ? F : 0;
     fr_type tg = fr_type_get(wg->type)->vec_dot_type, tu = fr_type_get(wu->type)->vec_dot_type;
     const char *xq = quantize(c, c->moe_xq, tg, c->xn, n, e);
-    moe_job j = {c, wg, wu,     c->moe_h, c->moe_u, xq, fr_row_size(tg, e),
-                 0, F,  stride, off_u,    n_active, {0}};
+    moe_job j = {.c = c,
+                 .wa = wg,
+                 .wb = wu,
+                 .ya = c->moe_h,
+                 .yb = c->moe_u,
+                 .x = xq,
+                 .x_row = fr_row_size(tg, e),
+                 .n_rows = F,
+                 .stride = stride,
+                 .off_b = off_u,
+                 .n_active = n_active};
     if (tu != tg) { /* unusual: separate gate and up in different types */
         j.wb = NULL;
         run_job(&j);
-        j = (moe_job){
-            c, wu, NULL, c->moe_u, NULL, quantize(c, c->xq, tu, c->xn, n, e), fr_row_size(tu, e), 0,
-            F, F,  0,    n_active, {0}};
+        j.wa = wu, j.ya = c->moe_u, j.x = quantize(c, c->xq, tu, c->xn, n, e);
+        j.x_row = fr_row_size(tu, e);
     }
     run_job(&j);
     op_swiglu(c->moe_h, c->moe_h, c->moe_u, (int64_t)n * K * F);
@@ -133,8 +141,15 @@ void blk_ffn_moe(fr_ctx *c, const fr_layer *L, const fr_step *s) {
     /* down, one activation row per slot */
     fr_type td = fr_type_get(L->ffn_down_exps->type)->vec_dot_type;
     const char *hq = quantize(c, c->moe_hq, td, c->moe_h, n * K, F);
-    moe_job jd = {c, L->ffn_down_exps, NULL, c->moe_y, NULL, hq, fr_row_size(td, F), 1, e, e,
-                  0, n_active,         {0}};
+    moe_job jd = {.c = c,
+                  .wa = L->ffn_down_exps,
+                  .ya = c->moe_y,
+                  .x = hq,
+                  .x_row = fr_row_size(td, F),
+                  .x_per_slot = 1,
+                  .n_rows = e,
+                  .stride = e,
+                  .n_active = n_active};
     run_job(&jd);
 
     /* weighted sum in rank order (as llama.cpp adds its expert views) */
