@@ -159,14 +159,18 @@ static int pp_generation(pp_text *t) {
                 o.b.p[newn] = 0;
             }
             i += tl;
-            if (r) {
-                size_t e = skip_ws(t->s, t->n, i);
-                for (size_t k = i; k < e; k++) {
-                    if (flush_ghosts(&o, t, &gi, k)) goto oom;
+            /* the regex's trailing (\s*) takes the whitespace after the tag: dropped with
+               '-', kept without, and in both cases out of reach of the next tag's '-' */
+            size_t e = skip_ws(t->s, t->n, i);
+            for (size_t k = i; k < e; k++) {
+                if (flush_ghosts(&o, t, &gi, k)) goto oom;
+                if (r) {
                     if (t->s[k] == '\n' && add_ghost(&o, o.b.n)) goto oom;
+                } else if (jj_buf_putc(&o.b, t->s[k])) {
+                    goto oom;
                 }
-                i = e;
             }
+            i = e;
             bound = o.b.n;
             continue;
         }

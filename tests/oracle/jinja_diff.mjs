@@ -73,7 +73,27 @@ function expr(depth) {
   }
 }
 
+// text and tags with every whitespace-control combination (trim_blocks / lstrip_blocks)
+const TEXT = ["a", " ", "  ", "\n", "\t", "  \n  ", "\n\n", "\u3000", "\u00a0", "\r\n", "b c", " \t\n"];
+const TAGS = ["{{ 'x' }}", "{{- 'x' }}", "{{ 'x' -}}", "{{- 'x' -}}", "{# c #}", "{#- c #}", "{# c -#}",
+  "{#- c -#}", "{% set y = 1 %}", "{%- set y = 1 %}", "{% set y = 1 -%}", "{%- set y = 1 -%}",
+  "{% generation %}", "{%- generation -%}", "{% endgeneration %}"];
+function wsTemplate() {
+  let out = "";
+  const n = 2 + rnd(6);
+  for (let i = 0; i < n; i++) {
+    out += pick(TEXT);
+    if (rnd(4) === 0) {
+      out += `${pick(["{% if true %}", "{%- if true %}", "{% if true -%}", "{%- if false -%}"])}${pick(TEXT)}${pick(TAGS)}${pick(TEXT)}${pick(["{% endif %}", "{%- endif %}", "{% endif -%}", "{%- endif -%}"])}`;
+    } else {
+      out += pick(TAGS);
+    }
+  }
+  return out + pick(TEXT);
+}
+
 function stmt() {
+  if (rnd(4) === 0) return wsTemplate();
   switch (rnd(6)) {
     case 0: return `{{ ${expr(0)} }}`;
     case 1: return `{% for x in ${pick(["l", "ls", "d", "messages", "s", "[]"])} %}{{ loop.index }}:{{ x }}{{ ',' if not loop.last }}{% else %}E{% endfor %}`;

@@ -68,6 +68,9 @@ static void text_and_whitespace(void) {
     EXPECT_RENDER("a\n  {{ 'b' }}", NULL, "a\n  b");        /* not for expressions */
     EXPECT_RENDER("{% raw %}{{ x }}{% if %}{% endraw %}", NULL, "{{ x }}{% if %}");
     EXPECT_RENDER("x{% generation %}y{% endgeneration %}z", NULL, "xyz");
+    /* a generation tag's '-' strips only whitespace the previous tag did not already take */
+    EXPECT_RENDER("b c{% endgeneration %} \t\n{%- generation -%}a", NULL, "b c \t\na");
+    EXPECT_RENDER("a \n{%- generation -%} \n b", NULL, "ab");
     EXPECT_RENDER("", NULL, "");
 }
 
