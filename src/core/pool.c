@@ -20,6 +20,8 @@ struct fr_pool {
     atomic_int stop;
     fr_pool_fn fn;
     void *arg;
+    void **scratch;      /* [n + FR_POOL_SHARED] */
+    size_t *scratch_cap; /* [n + FR_POOL_SHARED] */
 };
 
 typedef struct { fr_pool *p; int ith; } worker_arg;
@@ -63,6 +65,8 @@ fr_pool *fr_pool_create(int n_threads) {
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->threads = fr_xcalloc((size_t)p->n, sizeof *p->threads);
+    p->scratch = fr_xcalloc((size_t)p->n + FR_POOL_SHARED, sizeof *p->scratch);
+    p->scratch_cap = fr_xcalloc((size_t)p->n + FR_POOL_SHARED, sizeof *p->scratch_cap);
     for (int i = 1; i < p->n; i++) {
         worker_arg *wa = fr_xmalloc(sizeof *wa);
         wa->p = p;
@@ -81,6 +85,9 @@ void fr_pool_free(fr_pool *p) {
     for (int i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    for (int i = 0; i < p->n + FR_POOL_SHARED; i++) free(p->scratch[i]);
+    free(p->scratch);
+    free(p->scratch_cap);
     free(p->threads);
     free(p);
 }
@@ -107,6 +114,18 @@ void fr_pool_run(fr_pool *p, fr_pool_fn fn, void *arg) {
         if (++spins < SPIN_ITERS) cpu_relax();
         else sched_yield();
     }
+}
+
+void *fr_pool_scratch(fr_pool *p, int slot, size_t bytes) {
+    FR_ASSERT(slot >= 0 && slot < p->n + FR_POOL_SHARED);
+    if (p->scratch_cap[slot] < bytes) {
+        free(p->scratch[slot]);
+        size_t cap = (bytes + 63) & ~(size_t)63;
+        p->scratch[slot] = aligned_alloc(64, cap);
+        FR_ASSERT(p->scratch[slot] != NULL);
+        p->scratch_cap[slot] = cap;
+    }
+    return p->scratch[slot];
 }
 
 void fr_chunker_init(fr_chunker *c, int64_t n, int64_t chunk) {

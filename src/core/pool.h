@@ -7,6 +7,7 @@
 #define FR_POOL_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct fr_pool fr_pool;
@@ -16,6 +17,12 @@ fr_pool *fr_pool_create(int n_threads); /* n_threads >= 1; 1 means no worker thr
 void fr_pool_free(fr_pool *p);
 int fr_pool_size(const fr_pool *p);
 void fr_pool_run(fr_pool *p, fr_pool_fn fn, void *arg);
+/* A 64-byte aligned buffer of at least `bytes` owned by the pool, for scratch that kernels
+ * would otherwise allocate per call: slot ith (0 .. n-1) is thread ith's own inside a job;
+ * slots n .. n + FR_POOL_SHARED - 1 hold data a job's threads share (fill before
+ * fr_pool_run). Grows when too small (old contents are lost); freed by fr_pool_free. */
+#define FR_POOL_SHARED 2
+void *fr_pool_scratch(fr_pool *p, int slot, size_t bytes);
 
 /* Dynamic chunking: a job resets a counter before fr_pool_run (fr_chunker_init) and each
  * thread calls fr_chunker_next until it returns 0. [*lo, *hi) is the next range. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/forward.h"
+#include "quant/vec.h"
 
 typedef struct {
     fr_ctx *c;
@@ -14,10 +15,63 @@ typedef struct {
     fr_chunker ch;
 } attn_job;
 
+/* f16 cache: the query rounded to f16 (as llama.cpp) is dotted with runs of consecutive
+ * cached key rows, and the f16-rounded softmax weights accumulate runs of value rows, so
+ * the SIMD row kernels (quant/vec.h) see whole cache blocks at a time. */
+static void attend_one_f16(fr_ctx *c, const fr_step *s, int il, int t, int h, int ith) {
+    const fr_hparams *hp = &c->m->hp;
+    const fr_kv_cache *kv = &c->kv;
+    int64_t dk = hp->head_dim_k, dv = hp->head_dim_v;
+    int g = h / (int)(hp->n_head / hp->n_head_kv);
+    const float *q = c->q + ((size_t)t * hp->n_head + h) * dk;
+    float *out = c->att + ((size_t)t * hp->n_head + h) * dv;
+    float *sc = c->scores + (size_t)ith * c->p.n_ctx;
+    float qr[1024]; /* [dk] the query, f16-rounded */
+    int32_t n_kv = s->pos[t] + 1, bs = kv->block_size;
+    fr_f16_row_from_f32(c->q16 + (size_t)ith * dk, q, dk);
+    fr_f32_row_from_f16(qr, c->q16 + (size_t)ith * dk, dk);
+    const int64_t ldk = (int64_t)(kv->row_k / sizeof(fr_f16)), ldv = (int64_t)(kv->row_v / sizeof(fr_f16));
+    for (int32_t j = 0; j < n_kv;) {
+        int32_t run = bs - j % bs < n_kv - j ? bs - j % bs : n_kv - j;
+        const fr_f16 *k0 = (const fr_f16 *)fr_kv_k(kv, il, fr_kv_cell(kv, s->seq[t], j)) + (size_t)g * dk;
+        fr_vec_dot_f16_rows(sc + j, k0, ldk, run, qr, dk);
+        j += run;
+    }
+    float mx = -INFINITY;
+    for (int32_t j = 0; j < n_kv; j++) {
+        sc[j] *= hp->attn_scale;
+        if (sc[j] > mx) mx = sc[j];
+    }
+    double sum = 0.0;
+    for (int32_t j = 0; j < n_kv; j++) {
+        sc[j] = expf(sc[j] - mx);
+        sum += sc[j];
+    }
+    float inv = (float)(1.0 / sum);
+    fr_f16 tmp[256];
+    for (int32_t j = 0; j < n_kv; j += 256) { /* round the weights through f16 */
+        int32_t m = n_kv - j < 256 ? n_kv - j : 256;
+        fr_vec_scale_f32(m, sc + j, inv);
+        fr_f16_row_from_f32(tmp, sc + j, m);
+        fr_f32_row_from_f16(sc + j, tmp, m);
+    }
+    memset(out, 0, sizeof(float) * (size_t)dv);
+    for (int32_t j = 0; j < n_kv;) {
+        int32_t run = bs - j % bs < n_kv - j ? bs - j % bs : n_kv - j;
+        const fr_f16 *v0 = (const fr_f16 *)fr_kv_v(kv, il, fr_kv_cell(kv, s->seq[t], j)) + (size_t)g * dv;
+        fr_vec_mad_f16_rows(out, v0, ldv, run, sc + j, dv);
+        j += run;
+    }
+}
+
 /* one (token, head) pair: att[t, h] = softmax(q k^T * scale) v over positions 0..pos[t] */
 static void attend_one(fr_ctx *c, const fr_step *s, int il, int t, int h, int ith) {
     const fr_hparams *hp = &c->m->hp;
     const fr_kv_cache *kv = &c->kv;
+    if (kv->type == FR_TYPE_F16 && hp->head_dim_k <= 1024) {
+        attend_one_f16(c, s, il, t, h, ith);
+        return;
+    }
     int64_t dk = hp->head_dim_k, dv = hp->head_dim_v;
     int g = h / (int)(hp->n_head / hp->n_head_kv);
     const float *q = c->q + ((size_t)t * hp->n_head + h) * dk;
@@ -55,11 +109,9 @@ static void attend_one(fr_ctx *c, const fr_step *s, int il, int t, int h, int it
         const char *vrow = (const char *)fr_kv_v(kv, il, cell) + (size_t)g * dv * es;
         if (f16) {
             p = fr_f16_to_f32(fr_f32_to_f16(p)); /* llama.cpp rounds the weights to f16 too */
-            const fr_f16 *v16 = (const fr_f16 *)vrow;
-            for (int64_t i = 0; i < dv; i++) out[i] += p * fr_f16_to_f32(v16[i]);
+            fr_vec_mad_f16_f32(dv, out, (const fr_f16 *)vrow, p);
         } else {
-            const float *v32 = (const float *)vrow;
-            for (int64_t i = 0; i < dv; i++) out[i] += p * v32[i];
+            fr_vec_mad_f32(dv, out, (const float *)vrow, p);
         }
     }
 }
@@ -85,8 +137,8 @@ static void store_kv(fr_ctx *c, int il, const fr_step *s) {
         const float *kr = c->k + (size_t)t * kv->width_k, *vr = c->v + (size_t)t * kv->width_v;
         if (kv->type == FR_TYPE_F16) {
             fr_f16 *kd = fr_kv_k(kv, il, cell), *vd = fr_kv_v(kv, il, cell);
-            for (int64_t i = 0; i < kv->width_k; i++) kd[i] = fr_f32_to_f16(kr[i]);
-            for (int64_t i = 0; i < kv->width_v; i++) vd[i] = fr_f32_to_f16(vr[i]);
+            fr_f16_row_from_f32(kd, kr, kv->width_k);
+            fr_f16_row_from_f32(vd, vr, kv->width_v);
         } else {
             memcpy(fr_kv_k(kv, il, cell), kr, kv->row_k);
             memcpy(fr_kv_v(kv, il, cell), vr, kv->row_v);

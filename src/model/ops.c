@@ -2,7 +2,11 @@
 #include "model/ops.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/cpu.h"
+#include "quant/gemm.h"
 
 void op_rms_norm(float *out, const float *x, const float *w, int n_tok, int64_t n, float eps) {
     for (int t = 0; t < n_tok; t++) {
@@ -68,9 +72,82 @@ static void matmul_worker(void *arg, int ith, int nth) {
     }
 }
 
+/* ---- tiled GEMM path (quant/gemm.h): panels of 16 weight rows packed per thread ---- */
+
+typedef struct {
+    float *out;
+    int64_t ld_out;
+    const fr_tensor *w;
+    int64_t row0, n_out;
+    const fr_gemm *g;
+    fr_pool *pool;
+    const char *xq;  /* [n_tok] rows in the vec_dot_type */
+    size_t xq_row;
+    char *act;       /* [n_tok] rows in the GEMM's activation layout */
+    size_t act_row;
+    int n_tok;
+    fr_chunker ch;
+} gemm_job;
+
+static void gemm_act_worker(void *arg, int ith, int nth) {
+    gemm_job *j = arg;
+    for (int t = ith; t < j->n_tok; t += nth)
+        j->g->act_from(j->act + (size_t)t * j->act_row, j->xq + (size_t)t * j->xq_row, j->w->ne[0]);
+}
+
+static void gemm_worker(void *arg, int ith, int nth) {
+    gemm_job *j = arg;
+    const int64_t n_in = j->w->ne[0];
+    void *panel = fr_pool_scratch(j->pool, ith,
+                                  fr_gemm_panel_size(j->g, n_in, fr_type_get(j->w->type)->blck_size));
+    int64_t lo, hi;
+    (void)nth;
+    while (fr_chunker_next(&j->ch, &lo, &hi)) {
+        for (int64_t p = lo; p < hi; p++) {
+            int64_t r0 = p * FR_GEMM_ROWS;
+            int nr = (int)(j->n_out - r0 < FR_GEMM_ROWS ? j->n_out - r0 : FR_GEMM_ROWS);
+            j->g->pack(panel, fr_tensor_row(j->w, j->row0 + r0), j->w->nb1, nr, n_in);
+            j->g->kernel(j->out + r0, j->ld_out, panel, j->act, j->act_row, nr, j->n_tok, n_in);
+        }
+    }
+}
+
+/* FRUGAL_GEMM=0 turns the tiled path off (A/B measurements); otherwise batches of at least
+ * this many tokens use it where the kernel level has a GEMM for the weight type. */
+static int gemm_min_tokens(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("FRUGAL_GEMM");
+        v = e && !strcmp(e, "0") ? 1 << 30 : 2;
+    }
+    return v;
+}
+
+static void matmul_gemm(fr_pool *pool, const fr_gemm *g, float *out, int64_t ld_out,
+                        const fr_tensor *w, int64_t row0, int64_t n_out, const void *xq, int n_tok) {
+    const fr_type_traits *tr = fr_type_get(w->type);
+    const int64_t n_in = w->ne[0];
+    gemm_job j = {out, ld_out, w, row0, n_out, g, pool, xq, fr_row_size(tr->vec_dot_type, n_in),
+                  (char *)xq, fr_row_size(tr->vec_dot_type, n_in), n_tok, {0}};
+    if (g->act_from) {
+        j.act_row = (size_t)(n_in / tr->blck_size) * g->act_block_bytes;
+        j.act = fr_pool_scratch(pool, fr_pool_size(pool), j.act_row * (size_t)n_tok);
+        fr_pool_run(pool, gemm_act_worker, &j);
+    }
+    fr_chunker_init(&j.ch, (n_out + FR_GEMM_ROWS - 1) / FR_GEMM_ROWS, 1);
+    fr_pool_run(pool, gemm_worker, &j);
+}
+
 void op_matmul(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
                int64_t n_out, const void *xq, int n_tok) {
     const fr_type_traits *tr = fr_type_get(w->type);
+    if (n_tok >= gemm_min_tokens()) {
+        const fr_gemm *g = fr_cpu()->level > FR_CPU_GENERIC ? fr_gemm_get(w->type, fr_cpu()->level) : NULL;
+        if (g) {
+            matmul_gemm(pool, g, out, ld_out, w, row0, n_out, xq, n_tok);
+            return;
+        }
+    }
     matmul_job j = {out, ld_out, w, row0, n_out, xq, fr_row_size(tr->vec_dot_type, w->ne[0]),
                     n_tok, tr->vec_dot, {0}};
     int nth = fr_pool_size(pool);

@@ -44,8 +44,16 @@ static void f32_from_f16(float *y, const fr_f16 *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = fr_f16_to_f32(x[i]);
 }
 
+static void dot_f16_rows(float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q, int64_t d) {
+    for (int64_t j = 0; j < n; j++) s[j] = dot_f16_f32(d, k + j * ld, q);
+}
+
+static void mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d) {
+    for (int64_t j = 0; j < n; j++) mad_f16_f32(d, y, v + j * ld, p[j]);
+}
+
 const fr_vec_kernels fr_vec_generic = {dot_f32,   dot_f16_f32, mad_f32,      mad_f16_f32,
-                                       scale_f32, max_f32,     f16_from_f32, f32_from_f16};
+                                       scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows};
 
 static const fr_vec_kernels *_Atomic g_vec;
 
@@ -93,6 +101,12 @@ float fr_vec_max_f32(int64_t n, const float *x) {
 }
 void fr_f16_row_from_f32(fr_f16 *y, const float *x, int64_t n) {
     vec()->f16_from_f32(y, x, n);
+}
+void fr_vec_dot_f16_rows(float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q, int64_t d) {
+    vec()->dot_f16_rows(s, k, ld, n, q, d);
+}
+void fr_vec_mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d) {
+    vec()->mad_f16_rows(y, v, ld, n, p, d);
 }
 void fr_f32_row_from_f16(float *y, const fr_f16 *x, int64_t n) {
     vec()->f32_from_f16(y, x, n);

@@ -16,6 +16,12 @@ float fr_vec_dot_f16_f32(int64_t n, const fr_f16 *x, const float *y);
 void fr_vec_mad_f32(int64_t n, float *y, const float *x, float a);
 /* y[i] += a * f32(x[i]): accumulating f16 values */
 void fr_vec_mad_f16_f32(int64_t n, float *y, const fr_f16 *x, float a);
+/* s[j] = sum_i f32(k[j * ld + i]) * q[i] for j < n: one query against n f16 key rows of d
+ * elements (row stride ld elements) */
+void fr_vec_dot_f16_rows(float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q, int64_t d);
+/* y[i] += sum_j p[j] * f32(v[j * ld + i]) for i < d: an attention-weighted sum of n f16 value
+ * rows, accumulated in j order */
+void fr_vec_mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d);
 /* y[i] *= a */
 void fr_vec_scale_f32(int64_t n, float *y, float a);
 /* max x[i]; -INFINITY for n == 0 */
@@ -37,6 +43,8 @@ typedef struct fr_vec_kernels {
     float (*max_f32)(int64_t n, const float *x);
     void (*f16_from_f32)(fr_f16 *y, const float *x, int64_t n);
     void (*f32_from_f16)(float *y, const fr_f16 *x, int64_t n);
+    void (*dot_f16_rows)(float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q, int64_t d);
+    void (*mad_f16_rows)(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d);
 } fr_vec_kernels;
 
 extern const fr_vec_kernels fr_vec_generic, fr_vec_avx2, fr_vec_avx512;

@@ -96,5 +96,13 @@ static void f32_from_f16(float *y, const fr_f16 *x, int64_t n) {
     for (; i < n; i++) y[i] = fr_f16_to_f32(x[i]);
 }
 
+static void dot_f16_rows(float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q, int64_t d) {
+    for (int64_t j = 0; j < n; j++) s[j] = dot_f16_f32(d, k + j * ld, q);
+}
+
+static void mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d) {
+    for (int64_t j = 0; j < n; j++) mad_f16_f32(d, y, v + j * ld, p[j]);
+}
+
 const fr_vec_kernels fr_vec_avx2 = {dot_f32,   dot_f16_f32, mad_f32,      mad_f16_f32,
-                                    scale_f32, max_f32,     f16_from_f32, f32_from_f16};
+                                    scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows};

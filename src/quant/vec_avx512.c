@@ -107,5 +107,59 @@ static void f32_from_f16(float *y, const fr_f16 *x, int64_t n) {
     }
 }
 
+/* Attention rows: head widths that are multiples of 16 up to 256 keep the query (dot) or
+ * the output accumulators (mad) in registers across all rows. */
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE void dot_rows_w(const int W, float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q) {
+    __m512 qv[16];
+#pragma GCC unroll 16
+    for (int c = 0; c < W; c++) qv[c] = _mm512_loadu_ps(q + 16 * c);
+    for (int64_t j = 0; j < n; j++) {
+        const fr_f16 *kr = k + j * ld;
+        __m512 a = _mm512_mul_ps(ld_f16(kr), qv[0]), b = _mm512_setzero_ps();
+#pragma GCC unroll 16
+        for (int c = 1; c < W; c++) {
+            if (c & 1) b = _mm512_fmadd_ps(ld_f16(kr + 16 * c), qv[c], b);
+            else a = _mm512_fmadd_ps(ld_f16(kr + 16 * c), qv[c], a);
+        }
+        s[j] = _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+    }
+}
+
+static void dot_f16_rows(float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q, int64_t d) {
+    switch (d) {
+    case 64: dot_rows_w(4, s, k, ld, n, q); return;
+    case 128: dot_rows_w(8, s, k, ld, n, q); return;
+    case 256: dot_rows_w(16, s, k, ld, n, q); return;
+    default:
+        for (int64_t j = 0; j < n; j++) s[j] = dot_f16_f32(d, k + j * ld, q);
+    }
+}
+
+INLINE void mad_rows_w(const int W, float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p) {
+    __m512 acc[16];
+#pragma GCC unroll 16
+    for (int c = 0; c < W; c++) acc[c] = _mm512_loadu_ps(y + 16 * c);
+    for (int64_t j = 0; j < n; j++) {
+        const __m512 pj = _mm512_set1_ps(p[j]);
+        const fr_f16 *vr = v + j * ld;
+#pragma GCC unroll 16
+        for (int c = 0; c < W; c++) acc[c] = _mm512_fmadd_ps(pj, ld_f16(vr + 16 * c), acc[c]);
+    }
+#pragma GCC unroll 16
+    for (int c = 0; c < W; c++) _mm512_storeu_ps(y + 16 * c, acc[c]);
+}
+
+static void mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d) {
+    switch (d) {
+    case 64: mad_rows_w(4, y, v, ld, n, p); return;
+    case 128: mad_rows_w(8, y, v, ld, n, p); return;
+    case 256: mad_rows_w(16, y, v, ld, n, p); return;
+    default:
+        for (int64_t j = 0; j < n; j++) mad_f16_f32(d, y, v + j * ld, p[j]);
+    }
+}
+
 const fr_vec_kernels fr_vec_avx512 = {dot_f32,   dot_f16_f32, mad_f32,      mad_f16_f32,
-                                      scale_f32, max_f32,     f16_from_f32, f32_from_f16};
+                                      scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows};

@@ -2,6 +2,7 @@
 SUITE(core)
 SUITE(gguf)
 SUITE(quant)
+SUITE(gemm)
 SUITE(pool)
 SUITE(model)
 SUITE(sample)
