@@ -277,6 +277,7 @@ int jj_scope_set(jj_rt *rt, jj_scope *sc, const char *name, size_t n, jv val); /
 jv jj_scope_get(const jj_scope *sc, const char *name, size_t n); /* borrowed or UNDEF */
 void jj_scope_release(jj_rt *rt, jj_scope *sc);
 
+/* jinja_print.c: meaning and text forms of values */
 const char *jv_type_name(jv v); /* "string", "list", ... for messages */
 bool jv_truthy(jv v);
 int jv_loose_eq(jj_rt *rt, jv a, jv b, int line, bool *res); /* JavaScript == (==, !=) */
@@ -298,13 +299,13 @@ typedef struct jj_json_opts {
 int jv_to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int line);
 int jv_from_json(jj_rt *rt, const json_t *j, jv *out);
 
-/* Total order used by sort/dictsort/min/max: <0, 0, >0; error for mixed types. */
+/* jinja_value.c: total order used by sort/dictsort/min/max: <0, 0, >0; error for mixed types. */
 int jv_compare(jj_rt *rt, jv a, jv b, bool case_sensitive, int line, int *res);
 /* Stable sort of items[0..n) by jv_compare (keyed by keys[] when non-NULL). */
 int jj_sort(jj_rt *rt, jv *items, jv *keys, size_t n, bool case_sensitive, bool reverse,
             int line);
 
-/* --------------------------------------------------------------- eval (jinja_eval.c) */
+/* -------------------------------------- eval (jinja_eval.c) and statements (jinja_exec.c) */
 
 enum { JJ_BREAK = 1, JJ_CONTINUE = 2 };
 
@@ -321,7 +322,7 @@ typedef struct jj_args {
 } jj_args;
 
 int jj_eval(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out);
-int jj_exec(jj_rt *rt, jj_node *const *body, size_t n, jj_scope *sc, jj_buf *out);
+int jj_exec(jj_rt *rt, jj_node *const *body, size_t n, jj_scope *sc, jj_buf *out); /* exec.c */
 int jj_eval_args(jj_rt *rt, jj_node *const *nodes, size_t n, jj_scope *sc, jj_args *a);
 void jj_args_free(jj_rt *rt, jj_args *a);
 /* Keyword argument by name, else positional i (i < 0: keyword only); NULL if absent. */
