@@ -13,20 +13,22 @@
 #include "jinja/jinja.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: frugal template (-m MODEL.gguf | --template FILE.jinja) --messages FILE.json\n"
-            "                       [--add-generation-prompt] [--var KEY=JSON ...]\n\n"
-            "Renders a chat template and prints the text exactly (no trailing newline).\n\n"
-            "  -m, --model FILE        take tokenizer.chat_template, bos_token and eos_token from a GGUF\n"
-            "  --template FILE         take the template from a file\n"
-            "  --messages FILE         a JSON array of messages, or an object whose members\n"
-            "                          (messages, tools, ...) all become variables ('-' = stdin)\n"
-            "  --add-generation-prompt set add_generation_prompt to true (default: false, or the\n"
-            "                          messages object's own add_generation_prompt)\n"
-            "  --var KEY=JSON          set a variable, e.g. --var enable_thinking=false\n"
-            "                          --var 'bos_token=\"<s>\"' (repeatable; wins over the others)\n"
-            "  -h, --help              this text\n\n"
-            "environment: FRUGAL_NOW=SECONDS fixes the clock strftime_now() reads.\n");
+    fprintf(
+        f,
+        "usage: frugal template (-m MODEL.gguf | --template FILE.jinja) --messages FILE.json\n"
+        "                       [--add-generation-prompt] [--var KEY=JSON ...]\n\n"
+        "Renders a chat template and prints the text exactly (no trailing newline).\n\n"
+        "  -m, --model FILE        take tokenizer.chat_template, bos_token and eos_token from a "
+        "GGUF\n"
+        "  --template FILE         take the template from a file\n"
+        "  --messages FILE         a JSON array of messages, or an object whose members\n"
+        "                          (messages, tools, ...) all become variables ('-' = stdin)\n"
+        "  --add-generation-prompt set add_generation_prompt to true (default: false, or the\n"
+        "                          messages object's own add_generation_prompt)\n"
+        "  --var KEY=JSON          set a variable, e.g. --var enable_thinking=false\n"
+        "                          --var 'bos_token=\"<s>\"' (repeatable; wins over the others)\n"
+        "  -h, --help              this text\n\n"
+        "environment: FRUGAL_NOW=SECONDS fixes the clock strftime_now() reads.\n");
 }
 
 static int fail(const char *fmt, const char *a, const char *b) {
@@ -44,7 +46,11 @@ static char *read_file(const char *path, size_t *len) {
     while (buf) {
         if (n == cap) {
             char *nb = cap < ((size_t)1 << 34) ? realloc(buf, cap * 2) : NULL;
-            if (!nb) { free(buf); buf = NULL; break; }
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
             buf = nb;
             cap *= 2;
         }
@@ -52,7 +58,10 @@ static char *read_file(const char *path, size_t *len) {
         n += got;
         if (got == 0) break;
     }
-    if (buf && ferror(f)) { free(buf); buf = NULL; }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
     if (f != stdin) fclose(f);
     *len = n;
     return buf;
@@ -78,10 +87,14 @@ static int load_model(const char *path, char **tmpl, size_t *tlen, json_t *vars)
     int rc = gguf_get_str(g, "tokenizer.chat_template", &s, &err);
     if (rc) {
         gguf_close(g);
-        return rc > 0 ? fail("%s: no tokenizer.chat_template in this model%s", path, "") : fail("%s%s", err.msg, "");
+        return rc > 0 ? fail("%s: no tokenizer.chat_template in this model%s", path, "")
+                      : fail("%s%s", err.msg, "");
     }
     *tmpl = malloc((size_t)s.len + 1);
-    if (!*tmpl) { gguf_close(g); return fail("out of memory%s%s", "", ""); }
+    if (!*tmpl) {
+        gguf_close(g);
+        return fail("out of memory%s%s", "", "");
+    }
     memcpy(*tmpl, s.ptr, (size_t)s.len);
     (*tmpl)[s.len] = 0;
     *tlen = (size_t)s.len;
@@ -116,23 +129,34 @@ int cmd_template(int argc, char **argv) {
             gen = true;
         } else if (!strcmp(a, "--var") && has_next) {
             const char *kv = argv[++i], *eq = strchr(kv, '=');
-            if (!eq || eq == kv) { fail("--var wants KEY=JSON, got '%s'%s", kv, ""); goto done; }
+            if (!eq || eq == kv) {
+                fail("--var wants KEY=JSON, got '%s'%s", kv, "");
+                goto done;
+            }
             json_error_t je;
             json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, &je);
             if (!v) {
-                fail("--var %s: value is not JSON (strings need quotes: KEY='\"text\"'): %s", kv, je.text);
+                fail("--var %s: value is not JSON (strings need quotes: KEY='\"text\"'): %s", kv,
+                     je.text);
                 goto done;
             }
             char key[256];
             snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
             json_object_set_new(extra, key, v);
         } else {
-            fail("template: unknown or incomplete option '%s'%s (see frugal template --help)", a, "");
+            fail("template: unknown or incomplete option '%s'%s (see frugal template --help)", a,
+                 "");
             goto done;
         }
     }
-    if (!model == !tpath) { fail("template: give exactly one of -m MODEL or --template FILE%s%s", "", ""); goto done; }
-    if (!mpath) { fail("template: --messages FILE is required%s%s", "", ""); goto done; }
+    if (!model == !tpath) {
+        fail("template: give exactly one of -m MODEL or --template FILE%s%s", "", "");
+        goto done;
+    }
+    if (!mpath) {
+        fail("template: --messages FILE is required%s%s", "", "");
+        goto done;
+    }
 
     size_t tlen = 0, mlen = 0;
     if (model) {
@@ -141,7 +165,10 @@ int cmd_template(int argc, char **argv) {
         fail("cannot read %s: %s", tpath, strerror(errno));
         goto done;
     }
-    if (!(mtext = read_file(mpath, &mlen))) { fail("cannot read %s: %s", mpath, strerror(errno)); goto done; }
+    if (!(mtext = read_file(mpath, &mlen))) {
+        fail("cannot read %s: %s", mpath, strerror(errno));
+        goto done;
+    }
     json_error_t je;
     json_t *m = json_loadb(mtext, mlen, 0, &je);
     if (!m) m = json_loadb(mtext, mlen, JSON_DECODE_INT_AS_REAL, &je); /* integers beyond 64 bits */

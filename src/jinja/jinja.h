@@ -47,8 +47,8 @@ void jinja_template_free(jinja_template *t);
  * malloc'd NUL-terminated string of *out_len bytes (the caller frees it). lim may be NULL
  * (defaults). Errors: FR_EINVAL (a runtime error or raise_exception), FR_EUNSUP (an unknown
  * filter, test or method), FR_ERANGE (a limit), FR_ENOMEM. */
-int jinja_template_render(char **out, size_t *out_len, const jinja_template *t,
-                          const json_t *vars, const jinja_limits *lim, fr_err *err);
+int jinja_template_render(char **out, size_t *out_len, const jinja_template *t, const json_t *vars,
+                          const jinja_limits *lim, fr_err *err);
 
 /* Parse + render in one call with default limits. */
 int jinja_render(char **out, size_t *out_len, const char *src, size_t len, const json_t *vars,

@@ -12,7 +12,8 @@
 
 int jj_step(jj_rt *rt, int line) {
     if (++rt->steps > rt->lim.max_steps)
-        return jj_fail(rt, FR_ERANGE, line, "template exceeded %llu steps (loop iterations and calls)",
+        return jj_fail(rt, FR_ERANGE, line,
+                       "template exceeded %llu steps (loop iterations and calls)",
                        (unsigned long long)rt->lim.max_steps);
     return 0;
 }
@@ -49,7 +50,10 @@ static int args_grow(jj_rt *rt, void **p, size_t n, size_t elem) {
 }
 
 static int push_pos(jj_rt *rt, jj_args *a, jv v) {
-    if (args_grow(rt, (void **)&a->pos, a->npos, sizeof(jv))) { jv_decref(rt, v); return rt->status; }
+    if (args_grow(rt, (void **)&a->pos, a->npos, sizeof(jv))) {
+        jv_decref(rt, v);
+        return rt->status;
+    }
     a->pos[a->npos++] = v;
     return 0;
 }
@@ -58,7 +62,8 @@ static int push_kw(jj_rt *rt, jj_args *a, const char *name, size_t n, jv v, int 
     for (size_t i = 0; i < a->nkw; i++)
         if (a->kwlen[i] == n && !memcmp(a->kw[i], name, n)) {
             jv_decref(rt, v);
-            return jj_fail(rt, FR_EINVAL, line, "keyword argument '%.*s' given twice", (int)n, name);
+            return jj_fail(rt, FR_EINVAL, line, "keyword argument '%.*s' given twice", (int)n,
+                           name);
         }
     if (args_grow(rt, (void **)&a->kw, a->nkw, sizeof(char *)) ||
         args_grow(rt, (void **)&a->kwlen, a->nkw, sizeof(size_t)) ||
@@ -88,7 +93,10 @@ int jj_eval_args(jj_rt *rt, jj_node *const *nodes, size_t n, jj_scope *sc, jj_ar
             return jj_fail(rt, FR_EINVAL, x->line, "cannot unpack %s with *", jv_type_name(v));
         }
         for (size_t k = 0; k < v.u.l->n; k++)
-            if (push_pos(rt, a, jv_ref(v.u.l->items[k]))) { jv_decref(rt, v); return rt->status; }
+            if (push_pos(rt, a, jv_ref(v.u.l->items[k]))) {
+                jv_decref(rt, v);
+                return rt->status;
+            }
         jv_decref(rt, v);
     }
     for (size_t i = 0; i < n; i++) {
@@ -102,12 +110,18 @@ int jj_eval_args(jj_rt *rt, jj_node *const *nodes, size_t n, jj_scope *sc, jj_ar
         }
         if (v.t != JV_DICT) {
             jv_decref(rt, v);
-            return jj_fail(rt, FR_EINVAL, x->line, "argument after ** must be a dict, not %s", jv_type_name(v));
+            return jj_fail(rt, FR_EINVAL, x->line, "argument after ** must be a dict, not %s",
+                           jv_type_name(v));
         }
-        if (args_grow(rt, (void **)&a->held, a->nheld, sizeof(jv))) { jv_decref(rt, v); return rt->status; }
+        if (args_grow(rt, (void **)&a->held, a->nheld, sizeof(jv))) {
+            jv_decref(rt, v);
+            return rt->status;
+        }
         a->held[a->nheld++] = v;
         for (size_t k = 0; k < v.u.d->n; k++)
-            if ((!v.u.d->kt || v.u.d->kt[k] == JV_STR) && push_kw(rt, a, v.u.d->keys[k]->data, v.u.d->keys[k]->len, jv_ref(v.u.d->vals[k]), x->line))
+            if ((!v.u.d->kt || v.u.d->kt[k] == JV_STR) &&
+                push_kw(rt, a, v.u.d->keys[k]->data, v.u.d->keys[k]->len, jv_ref(v.u.d->vals[k]),
+                        x->line))
                 return rt->status;
     }
     return 0;
@@ -149,13 +163,19 @@ static int bind_params(jj_rt *rt, const jj_node *def, jj_args *args, jj_scope *s
     jv kwargs = JV_UNDEF_V, varargs = JV_UNDEF_V;
     if (!rc) rc = jv_dict_new(rt, false, &kwargs);
     for (size_t k = 0; !rc && k < args->nkw; k++)
-        if (!used[k]) rc = jv_dict_set(rt, kwargs.u.d, args->kw[k], args->kwlen[k], jv_ref(args->kwv[k]));
-    if (!rc) rc = jj_scope_set(rt, sc, "kwargs", 6, kwargs);
-    else jv_decref(rt, kwargs);
+        if (!used[k])
+            rc = jv_dict_set(rt, kwargs.u.d, args->kw[k], args->kwlen[k], jv_ref(args->kwv[k]));
+    if (!rc)
+        rc = jj_scope_set(rt, sc, "kwargs", 6, kwargs);
+    else
+        jv_decref(rt, kwargs);
     if (!rc) rc = jv_list_new(rt, 0, &varargs);
-    for (size_t i = np; !rc && i < args->npos; i++) rc = jv_list_push(rt, varargs.u.l, jv_ref(args->pos[i]));
-    if (!rc) rc = jj_scope_set(rt, sc, "varargs", 7, varargs);
-    else jv_decref(rt, varargs);
+    for (size_t i = np; !rc && i < args->npos; i++)
+        rc = jv_list_push(rt, varargs.u.l, jv_ref(args->pos[i]));
+    if (!rc)
+        rc = jj_scope_set(rt, sc, "varargs", 7, varargs);
+    else
+        jv_decref(rt, varargs);
     /* defaults, evaluated in the macro's scope once every name is bound */
     for (size_t i = 0; i < np && !rc; i++) {
         const jj_node *p = def->args[i];
@@ -200,10 +220,14 @@ int jj_call_value(jj_rt *rt, jv fn, jj_args *args, jj_scope *sc, int line, jv *o
         return jj_fail(rt, FR_EINVAL, line, "cannot call a value of type %s", jv_type_name(fn));
     jj_func *f = fn.u.fn;
     switch (f->fkind) {
-    case FK_GLOBAL: return jj_global_call(rt, f->id, args, line, out);
-    case FK_METHOD: return jj_method_call(rt, f->id, f->self, args, line, out);
-    case FK_MACRO: return run_body(rt, f->node, f->node->body, f->node->nbody, args, sc, line, out);
-    case FK_CALLER: return run_body(rt, f->node, f->node->body, f->node->nbody, args, f->scope, line, out);
+    case FK_GLOBAL:
+        return jj_global_call(rt, f->id, args, line, out);
+    case FK_METHOD:
+        return jj_method_call(rt, f->id, f->self, args, line, out);
+    case FK_MACRO:
+        return run_body(rt, f->node, f->node->body, f->node->nbody, args, sc, line, out);
+    case FK_CALLER:
+        return run_body(rt, f->node, f->node->body, f->node->nbody, args, f->scope, line, out);
     }
     return 0;
 }
@@ -245,7 +269,10 @@ int jj_getattr(jj_rt *rt, jv obj, const char *name, size_t n, int line, jv *out)
     *out = JV_UNDEF_V;
     if (obj.t == JV_DICT || obj.t == JV_NS) {
         jv *v = jv_dict_get(obj.u.d, name, n);
-        if (v) { *out = jv_ref(*v); return 0; }
+        if (v) {
+            *out = jv_ref(*v);
+            return 0;
+        }
         if (obj.t == JV_NS) return 0;
     }
     if ((obj.t == JV_STR || obj.t == JV_LIST) && n == 6 && !memcmp(name, "length", 6)) {
@@ -272,14 +299,17 @@ static int slice_value(jj_rt *rt, jv obj, const jj_node *sl, jj_scope *sc, jv *o
         if (!nodes[k]) continue;
         jv v;
         if (jj_eval(rt, nodes[k], sc, &v)) return rt->status;
-        if (v.t == JV_INT) { part[k] = v.u.i; have[k] = true; }
-        else if (v.t != JV_UNDEF && v.t != JV_NONE) {
+        if (v.t == JV_INT) {
+            part[k] = v.u.i;
+            have[k] = true;
+        } else if (v.t != JV_UNDEF && v.t != JV_NONE) {
             jv_decref(rt, v);
             return jj_fail(rt, FR_EINVAL, sl->line, "slice indices must be integers");
         }
     }
     if (obj.t != JV_LIST && obj.t != JV_STR)
-        return jj_fail(rt, FR_EINVAL, sl->line, "cannot slice a value of type %s", jv_type_name(obj));
+        return jj_fail(rt, FR_EINVAL, sl->line, "cannot slice a value of type %s",
+                       jv_type_name(obj));
     /* code point offsets of a string, so that slicing works on characters */
     size_t len, *offs = NULL;
     if (obj.t == JV_LIST) {
@@ -344,7 +374,8 @@ static int eval_member(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
         jv key;
         rc = jj_eval(rt, p, sc, &key);
         if (!rc) {
-            if (key.t == JV_STR) rc = jj_getattr(rt, obj, key.u.s->data, key.u.s->len, n->line, out);
+            if (key.t == JV_STR)
+                rc = jj_getattr(rt, obj, key.u.s->data, key.u.s->len, n->line, out);
             else if (key.t == JV_INT || key.t == JV_BOOL)
                 rc = index_value(rt, obj, key.t == JV_INT ? key.u.i : key.u.b, n->line, out);
             else if (key.t != JV_UNDEF && key.t != JV_NONE)
@@ -372,31 +403,37 @@ static int eval_call(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
         int rc;
         if (!slot && id < 0) {
             if (obj.t == JV_UNDEF || obj.t == JV_NONE || obj.t == JV_NS)
-                rc = jj_fail(rt, FR_EINVAL, n->line, "cannot call '%.*s' on %s", (int)nl, name, jv_type_name(obj));
-            else
-                rc = jj_fail(rt, FR_EUNSUP, n->line, "unsupported method '%.*s' of %s", (int)nl, name,
+                rc = jj_fail(rt, FR_EINVAL, n->line, "cannot call '%.*s' on %s", (int)nl, name,
                              jv_type_name(obj));
+            else
+                rc = jj_fail(rt, FR_EUNSUP, n->line, "unsupported method '%.*s' of %s", (int)nl,
+                             name, jv_type_name(obj));
             jv_decref(rt, obj);
             return rc;
         }
         rc = jj_eval_args(rt, n->args, n->nargs, sc, &args);
         if (!rc) {
-            if (slot) rc = jj_call_value(rt, held, &args, sc, n->line, out);
-            else if (!(rc = jj_step(rt, n->line))) rc = jj_method_call(rt, id, obj, &args, n->line, out);
+            if (slot)
+                rc = jj_call_value(rt, held, &args, sc, n->line, out);
+            else if (!(rc = jj_step(rt, n->line)))
+                rc = jj_method_call(rt, id, obj, &args, n->line, out);
         }
         jj_args_free(rt, &args);
         jv_decref(rt, held);
         jv_decref(rt, obj);
         return rc;
     }
-    if (jj_eval_args(rt, n->args, n->nargs, sc, &args)) { jj_args_free(rt, &args); return rt->status; }
+    if (jj_eval_args(rt, n->args, n->nargs, sc, &args)) {
+        jj_args_free(rt, &args);
+        return rt->status;
+    }
     jv fn;
     int rc = jj_eval(rt, callee, sc, &fn);
     if (!rc) {
         if (fn.t != JV_FUNC && callee->kind == N_IDENT)
             rc = jj_fail(rt, fn.t == JV_UNDEF ? FR_EUNSUP : FR_EINVAL, n->line, "%s '%.*s'",
-                         fn.t == JV_UNDEF ? "unknown function" : "cannot call non-function", (int)callee->n,
-                         callee->s);
+                         fn.t == JV_UNDEF ? "unknown function" : "cannot call non-function",
+                         (int)callee->n, callee->s);
         else
             rc = jj_call_value(rt, fn, &args, sc, n->line, out);
         jv_decref(rt, fn);
@@ -408,8 +445,8 @@ static int eval_call(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
 /* ---------------------------------------------------------------- operators */
 
 static const char *op_name(int op) {
-    static const char *const names[] = {"+", "-", "~", "*", "/", "//", "%", "**", "==", "!=",
-                                        "<", ">", "<=", ">=", "in", "not in", "-", "+"};
+    static const char *const names[] = {"+",  "-", "~", "*",  "/",  "//", "%",      "**", "==",
+                                        "!=", "<", ">", "<=", ">=", "in", "not in", "-",  "+"};
     return op >= 0 && op < (int)(sizeof names / sizeof *names) ? names[op] : "?";
 }
 
@@ -421,15 +458,24 @@ static int arith(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
     int64_t x = l.u.i, y = r.u.i, z;
     switch (op) {
     case OP_ADD:
-        if (ints && !__builtin_add_overflow(x, y, &z)) { *out = jv_int(z); return 0; }
+        if (ints && !__builtin_add_overflow(x, y, &z)) {
+            *out = jv_int(z);
+            return 0;
+        }
         *out = ints ? jv_bigint(a + b) : jv_float(a + b);
         return 0;
     case OP_SUB:
-        if (ints && !__builtin_sub_overflow(x, y, &z)) { *out = jv_int(z); return 0; }
+        if (ints && !__builtin_sub_overflow(x, y, &z)) {
+            *out = jv_int(z);
+            return 0;
+        }
         *out = ints ? jv_bigint(a - b) : jv_float(a - b);
         return 0;
     case OP_MUL:
-        if (ints && !__builtin_mul_overflow(x, y, &z)) { *out = jv_int(z); return 0; }
+        if (ints && !__builtin_mul_overflow(x, y, &z)) {
+            *out = jv_int(z);
+            return 0;
+        }
         *out = ints ? jv_bigint(a * b) : jv_float(a * b);
         return 0;
     case OP_DIV:
@@ -441,11 +487,15 @@ static int arith(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
         if (b == 0) return jj_fail(rt, FR_EINVAL, line, "division by zero");
         if (ints && !(x == INT64_MIN && y == -1)) {
             int64_t q = x / y, m = x % y;
-            if (m != 0 && ((m < 0) != (y < 0))) { q--; m += y; }
+            if (m != 0 && ((m < 0) != (y < 0))) {
+                q--;
+                m += y;
+            }
             *out = jv_int(op == OP_MOD ? m : q);
             return 0;
         }
-        if (op == OP_FLOORDIV) *out = jv_float(floor(a / b));
+        if (op == OP_FLOORDIV)
+            *out = jv_float(floor(a / b));
         else {
             double m = fmod(a, b);
             if (m != 0 && ((m < 0) != (b < 0))) m += b;
@@ -453,7 +503,8 @@ static int arith(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
         }
         return 0;
     case OP_POW: {
-        if (a == 0 && b < 0) return jj_fail(rt, FR_EINVAL, line, "0 cannot be raised to a negative power");
+        if (a == 0 && b < 0)
+            return jj_fail(rt, FR_EINVAL, line, "0 cannot be raised to a negative power");
         if (ints && y >= 0) {
             int64_t acc = 1, base = x, e = y;
             bool ovf = false;
@@ -462,17 +513,30 @@ static int arith(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
                 e >>= 1;
                 if (e) ovf |= __builtin_mul_overflow(base, base, &base);
             }
-            if (!ovf) { *out = jv_int(acc); return 0; }
+            if (!ovf) {
+                *out = jv_int(acc);
+                return 0;
+            }
         }
         double res = pow(a, b);
-        if (!isfinite(res)) return jj_fail(rt, FR_EINVAL, line, "exponentiation result is not a finite real number");
+        if (!isfinite(res))
+            return jj_fail(rt, FR_EINVAL, line,
+                           "exponentiation result is not a finite real number");
         *out = ints && y >= 0 ? jv_bigint(res) : jv_float(res);
         return 0;
     }
-    case OP_LT: *out = jv_bool(ints ? x < y : a < b); return 0;
-    case OP_GT: *out = jv_bool(ints ? x > y : a > b); return 0;
-    case OP_LE: *out = jv_bool(ints ? x <= y : a <= b); return 0;
-    case OP_GE: *out = jv_bool(ints ? x >= y : a >= b); return 0;
+    case OP_LT:
+        *out = jv_bool(ints ? x < y : a < b);
+        return 0;
+    case OP_GT:
+        *out = jv_bool(ints ? x > y : a > b);
+        return 0;
+    case OP_LE:
+        *out = jv_bool(ints ? x <= y : a <= b);
+        return 0;
+    case OP_GE:
+        *out = jv_bool(ints ? x >= y : a >= b);
+        return 0;
     }
     return 1; /* not an arithmetic operator */
 }
@@ -488,8 +552,10 @@ static int concat_raw(jj_rt *rt, jv l, jv r, int line, jv *out) {
     int rc = 0;
     jv side[2] = {l, r};
     for (int k = 0; k < 2 && !rc; k++) {
-        if (side[k].t == JV_NONE) rc = jj_buf_put(&b, "None", 4) ? out_fail(rt) : 0;
-        else rc = jv_to_raw(rt, &b, side[k], line);
+        if (side[k].t == JV_NONE)
+            rc = jj_buf_put(&b, "None", 4) ? out_fail(rt) : 0;
+        else
+            rc = jv_to_raw(rt, &b, side[k], line);
     }
     if (!rc) rc = jv_str_from_buf(rt, &b, out);
     jj_buf_free(&b);
@@ -509,8 +575,7 @@ static int binop(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
         *out = jv_bool(op == OP_NOTIN);
         return 0;
     }
-    if (l.t == JV_UNDEF || r.t == JV_UNDEF || l.t == JV_NONE || r.t == JV_NONE)
-        goto bad;
+    if (l.t == JV_UNDEF || r.t == JV_UNDEF || l.t == JV_NONE || r.t == JV_NONE) goto bad;
     bool lnum = jv_is_num(l) || l.t == JV_BOOL, rnum = jv_is_num(r) || r.t == JV_BOOL;
     if (lnum && rnum && op <= OP_GE) return arith(rt, op, l, r, line, out);
     if (l.t == JV_LIST && r.t == JV_LIST && op == OP_ADD) {
@@ -537,7 +602,10 @@ static int binop(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
         if (op >= OP_LT && op <= OP_GE) {
             int c;
             if (jv_compare(rt, l, r, true, line, &c)) return rt->status;
-            *out = jv_bool(op == OP_LT ? c < 0 : op == OP_GT ? c > 0 : op == OP_LE ? c <= 0 : c >= 0);
+            *out = jv_bool(op == OP_LT   ? c < 0
+                           : op == OP_GT ? c > 0
+                           : op == OP_LE ? c <= 0
+                                         : c >= 0);
             return 0;
         }
     }
@@ -552,12 +620,15 @@ static int binop(jj_rt *rt, int op, jv l, jv r, int line, jv *out) {
         jj_buf b;
         jj_new_buf(rt, &b);
         for (int64_t i = 0; i < k; i++)
-            if (jj_buf_put(&b, s.u.s->data, s.u.s->len)) { jj_buf_free(&b); return out_fail(rt); }
+            if (jj_buf_put(&b, s.u.s->data, s.u.s->len)) {
+                jj_buf_free(&b);
+                return out_fail(rt);
+            }
         return jv_str_from_buf(rt, &b, out);
     }
 bad:
-    return jj_fail(rt, FR_EINVAL, line, "unsupported operand types for '%s': %s and %s", op_name(op),
-                   jv_type_name(l), jv_type_name(r));
+    return jj_fail(rt, FR_EINVAL, line, "unsupported operand types for '%s': %s and %s",
+                   op_name(op), jv_type_name(l), jv_type_name(r));
 }
 
 /* ---------------------------------------------------------------- expressions */
@@ -565,11 +636,18 @@ bad:
 static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
     *out = JV_UNDEF_V;
     switch (n->kind) {
-    case N_INT: *out = jv_int(n->i); return 0;
-    case N_FLOAT: *out = jv_float(n->f); return 0;
+    case N_INT:
+        *out = jv_int(n->i);
+        return 0;
+    case N_FLOAT:
+        *out = jv_float(n->f);
+        return 0;
     case N_STR:
-    case N_TEXT: return jv_str_new(rt, n->s, n->n, out);
-    case N_IDENT: *out = jv_ref(jj_scope_get(sc, n->s, n->n)); return 0;
+    case N_TEXT:
+        return jv_str_new(rt, n->s, n->n, out);
+    case N_IDENT:
+        *out = jv_ref(jj_scope_get(sc, n->s, n->n));
+        return 0;
     case N_LIST:
     case N_TUPLE:
         if (jv_list_new(rt, n->nargs, out)) return rt->status;
@@ -583,7 +661,10 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
         for (size_t i = 0; i < n->nargs; i++) {
             jv k, v;
             if (jj_eval(rt, n->args[i], sc, &k)) return rt->status;
-            if (jj_eval(rt, n->alt[i], sc, &v)) { jv_decref(rt, k); return rt->status; }
+            if (jj_eval(rt, n->alt[i], sc, &v)) {
+                jv_decref(rt, k);
+                return rt->status;
+            }
             int rc = jv_dict_set_key(rt, out->u.d, k, v, n->line);
             jv_decref(rt, k);
             if (rc) return rc;
@@ -593,7 +674,10 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
     case N_OR: {
         jv l;
         if (jj_eval(rt, n->a, sc, &l)) return rt->status;
-        if (jv_truthy(l) == (n->kind == N_OR)) { *out = l; return 0; }
+        if (jv_truthy(l) == (n->kind == N_OR)) {
+            *out = l;
+            return 0;
+        }
         jv_decref(rt, l);
         return jj_eval(rt, n->b, sc, out);
     }
@@ -609,7 +693,9 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
         if (jj_eval(rt, n->a, sc, &v)) return rt->status;
         if (v.t == JV_BOOL) v = jv_int(v.u.b);
         if (v.t == JV_INT) {
-            *out = n->op == OP_POS ? v : v.u.i == INT64_MIN ? jv_bigint(-(double)v.u.i) : jv_int(-v.u.i);
+            *out = n->op == OP_POS      ? v
+                   : v.u.i == INT64_MIN ? jv_bigint(-(double)v.u.i)
+                                        : jv_int(-v.u.i);
             return 0;
         }
         if (v.t == JV_FLOAT) {
@@ -624,7 +710,10 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
     case N_BINOP: {
         jv l, r;
         if (jj_eval(rt, n->a, sc, &l)) return rt->status;
-        if (jj_eval(rt, n->b, sc, &r)) { jv_decref(rt, l); return rt->status; }
+        if (jj_eval(rt, n->b, sc, &r)) {
+            jv_decref(rt, l);
+            return rt->status;
+        }
         int rc = binop(rt, n->op, l, r, n->line, out);
         jv_decref(rt, l);
         jv_decref(rt, r);
@@ -640,8 +729,10 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
         if (n->kind == N_SELECT) return t ? jj_eval(rt, n->a, sc, out) : 0;
         return jj_eval(rt, t ? n->b : n->c, sc, out);
     }
-    case N_MEMBER: return eval_member(rt, n, sc, out);
-    case N_CALL: return eval_call(rt, n, sc, out);
+    case N_MEMBER:
+        return eval_member(rt, n, sc, out);
+    case N_CALL:
+        return eval_call(rt, n, sc, out);
     case N_FILTER: {
         jv v;
         jj_args args;
@@ -667,8 +758,10 @@ static int eval_inner(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
     case N_SLICE:
     case N_KWARG:
     case N_SPREAD:
-    case N_KWSPREAD: return jj_fail(rt, FR_EFORMAT, n->line, "misplaced argument syntax");
-    default: return jj_fail(rt, FR_EFORMAT, n->line, "statement used as an expression");
+    case N_KWSPREAD:
+        return jj_fail(rt, FR_EFORMAT, n->line, "misplaced argument syntax");
+    default:
+        return jj_fail(rt, FR_EFORMAT, n->line, "statement used as an expression");
     }
 }
 
@@ -689,4 +782,3 @@ int jj_eval(jj_rt *rt, const jj_node *n, jj_scope *sc, jv *out) {
     }
     return rc;
 }
-

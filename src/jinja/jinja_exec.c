@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const k_loop_keys[9] = {"index", "index0", "revindex", "revindex0", "first",
-                                           "last", "length", "previtem", "nextitem"};
+                                           "last",  "length", "previtem", "nextitem"};
 
 static int out_fail(jj_rt *rt) {
     return jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes", rt->lim.max_output);
@@ -20,12 +20,14 @@ static int out_fail(jj_rt *rt) {
 static int bind_target(jj_rt *rt, const jj_node *target, jv item, jj_scope *sc, int line) {
     if (target->kind == N_IDENT) return jj_scope_set(rt, sc, target->s, target->n, jv_ref(item));
     if (item.t != JV_LIST)
-        return jj_fail(rt, FR_EINVAL, line, "cannot unpack a %s into %zu names", jv_type_name(item), target->nargs);
+        return jj_fail(rt, FR_EINVAL, line, "cannot unpack a %s into %zu names", jv_type_name(item),
+                       target->nargs);
     if (item.u.l->n != target->nargs)
         return jj_fail(rt, FR_EINVAL, line, "too %s values to unpack (expected %zu, got %zu)",
                        item.u.l->n < target->nargs ? "few" : "many", target->nargs, item.u.l->n);
     for (size_t k = 0; k < target->nargs; k++)
-        if (jj_scope_set(rt, sc, target->args[k]->s, target->args[k]->n, jv_ref(item.u.l->items[k])))
+        if (jj_scope_set(rt, sc, target->args[k]->s, target->args[k]->n,
+                         jv_ref(item.u.l->items[k])))
             return rt->status;
     return 0;
 }
@@ -35,8 +37,10 @@ static int loop_items(jj_rt *rt, jv it, int line, jv **items, size_t *n) {
     *items = NULL;
     *n = 0;
     if (it.t == JV_UNDEF) return 0;
-    size_t cnt = it.t == JV_LIST ? it.u.l->n : it.t == JV_DICT ? it.u.d->n
-               : it.t == JV_STR ? jj_cp_count(it.u.s->data, it.u.s->len) : 0;
+    size_t cnt = it.t == JV_LIST   ? it.u.l->n
+                 : it.t == JV_DICT ? it.u.d->n
+                 : it.t == JV_STR  ? jj_cp_count(it.u.s->data, it.u.s->len)
+                                   : 0;
     if (it.t != JV_LIST && it.t != JV_DICT && it.t != JV_STR)
         return jj_fail(rt, FR_EINVAL, line, "cannot iterate over a %s", jv_type_name(it));
     if (!cnt) return 0;
@@ -74,9 +78,14 @@ static int make_loop(jj_rt *rt, jv *loop, jv *items, size_t n, size_t i) {
         jv_decref(rt, *loop);
         if (jv_dict_new(rt, false, loop)) return rt->status;
     }
-    jv vals[9] = {jv_int((int64_t)i + 1), jv_int((int64_t)i), jv_int((int64_t)(n - i)),
-                  jv_int((int64_t)(n - i - 1)), jv_bool(i == 0), jv_bool(i == n - 1),
-                  jv_int((int64_t)n), i > 0 ? jv_ref(items[i - 1]) : JV_UNDEF_V,
+    jv vals[9] = {jv_int((int64_t)i + 1),
+                  jv_int((int64_t)i),
+                  jv_int((int64_t)(n - i)),
+                  jv_int((int64_t)(n - i - 1)),
+                  jv_bool(i == 0),
+                  jv_bool(i == n - 1),
+                  jv_int((int64_t)n),
+                  i > 0 ? jv_ref(items[i - 1]) : JV_UNDEF_V,
                   i + 1 < n ? jv_ref(items[i + 1]) : JV_UNDEF_V};
     for (int k = 0; k < 9; k++)
         if (jv_dict_set_str(rt, loop->u.d, rt->loop_keys[k], vals[k])) {
@@ -107,8 +116,10 @@ static int exec_for(jj_rt *rt, const jj_node *n, jj_scope *parent, jj_buf *out) 
             keep = jv_truthy(t);
             jv_decref(rt, t);
         }
-        if (keep) items[kept++] = items[i];
-        else jv_decref(rt, items[i]);
+        if (keep)
+            items[kept++] = items[i];
+        else
+            jv_decref(rt, items[i]);
     }
     if (rc) kept = 0; /* the sweep frees what is left */
     for (size_t i = 0; !rc && i < kept; i++) {
@@ -117,7 +128,10 @@ static int exec_for(jj_rt *rt, const jj_node *n, jj_scope *parent, jj_buf *out) 
         if ((rc = jj_scope_set(rt, sc, "loop", 4, jv_ref(loop)))) break;
         if ((rc = bind_target(rt, n->a, items[i], sc, n->line))) break;
         rc = jj_exec(rt, n->body, n->nbody, sc, out);
-        if (rc == JJ_BREAK) { rc = 0; break; }
+        if (rc == JJ_BREAK) {
+            rc = 0;
+            break;
+        }
         if (rc == JJ_CONTINUE) rc = 0;
     }
     if (!rc && kept == 0 && n->nalt) rc = jj_exec(rt, n->alt, n->nalt, sc, out);
@@ -137,7 +151,8 @@ static int exec_set(jj_rt *rt, const jj_node *n, jj_scope *sc) {
         jj_buf b;
         jj_new_buf(rt, &b);
         int rc = jj_exec(rt, n->body, n->nbody, sc, &b);
-        if (rc > 0) rc = jj_fail(rt, FR_EINVAL, n->line, "'break' or 'continue' inside a set block");
+        if (rc > 0)
+            rc = jj_fail(rt, FR_EINVAL, n->line, "'break' or 'continue' inside a set block");
         if (!rc) rc = jv_str_from_buf(rt, &b, &val);
         jj_buf_free(&b);
         if (rc) return rc;
@@ -146,10 +161,14 @@ static int exec_set(jj_rt *rt, const jj_node *n, jj_scope *sc) {
     int rc;
     if (t->kind == N_MEMBER) {
         jv obj;
-        if (jj_eval(rt, t->a, sc, &obj)) { jv_decref(rt, val); return rt->status; }
+        if (jj_eval(rt, t->a, sc, &obj)) {
+            jv_decref(rt, val);
+            return rt->status;
+        }
         if (obj.t != JV_NS)
-            rc = jj_fail(rt, FR_EINVAL, n->line, "cannot set attribute '%.*s' on a %s (only on a namespace)",
-                         (int)t->b->n, t->b->s, jv_type_name(obj));
+            rc = jj_fail(rt, FR_EINVAL, n->line,
+                         "cannot set attribute '%.*s' on a %s (only on a namespace)", (int)t->b->n,
+                         t->b->s, jv_type_name(obj));
         else
             rc = jv_dict_set(rt, obj.u.d, t->b->s, t->b->n, jv_ref(val));
         jv_decref(rt, obj);
@@ -167,16 +186,20 @@ static int put_value(jj_rt *rt, jj_buf *out, jv v, int line) {
 
 static int exec_stmt(jj_rt *rt, const jj_node *n, jj_scope *sc, jj_buf *out) {
     switch (n->kind) {
-    case N_TEXT: return jj_buf_put(out, n->s, n->n) ? out_fail(rt) : 0;
+    case N_TEXT:
+        return jj_buf_put(out, n->s, n->n) ? out_fail(rt) : 0;
     case N_IF: {
         jv t;
         if (jj_eval(rt, n->a, sc, &t)) return rt->status;
         bool yes = jv_truthy(t);
         jv_decref(rt, t);
-        return yes ? jj_exec(rt, n->body, n->nbody, sc, out) : jj_exec(rt, n->alt, n->nalt, sc, out);
+        return yes ? jj_exec(rt, n->body, n->nbody, sc, out)
+                   : jj_exec(rt, n->alt, n->nalt, sc, out);
     }
-    case N_FOR: return exec_for(rt, n, sc, out);
-    case N_SET: return exec_set(rt, n, sc);
+    case N_FOR:
+        return exec_for(rt, n, sc, out);
+    case N_SET:
+        return exec_set(rt, n, sc);
     case N_MACRO: {
         jv f;
         if (jv_func_new(rt, FK_MACRO, 0, &f)) return rt->status;
@@ -213,7 +236,8 @@ static int exec_stmt(jj_rt *rt, const jj_node *n, jj_scope *sc, jj_buf *out) {
         jj_args args;
         jj_new_buf(rt, &b);
         int rc = jj_exec(rt, n->body, n->nbody, sc, &b);
-        if (rc > 0) rc = jj_fail(rt, FR_EINVAL, n->line, "'break' or 'continue' inside a filter block");
+        if (rc > 0)
+            rc = jj_fail(rt, FR_EINVAL, n->line, "'break' or 'continue' inside a filter block");
         if (!rc) rc = jv_str_from_buf(rt, &b, &s);
         jj_buf_free(&b);
         if (rc) return rc;
@@ -224,8 +248,10 @@ static int exec_stmt(jj_rt *rt, const jj_node *n, jj_scope *sc, jj_buf *out) {
         jv_decref(rt, s);
         return rc;
     }
-    case N_BREAK: return JJ_BREAK;
-    case N_CONTINUE: return JJ_CONTINUE;
+    case N_BREAK:
+        return JJ_BREAK;
+    case N_CONTINUE:
+        return JJ_CONTINUE;
     case N_DO: {
         jv v;
         if (jj_eval(rt, n->a, sc, &v)) return rt->status;
@@ -324,7 +350,8 @@ int jinja_template_render(char **out, size_t *out_len, const jinja_template *t, 
         if (rc > 0) rc = jj_fail(&rt, FR_EINVAL, 0, "'break' or 'continue' outside a loop");
     }
     if (!rc) {
-        if (!b.p && jj_buf_put(&b, "", 0)) rc = fr_fail(err, FR_ENOMEM, "out of memory rendering the template");
+        if (!b.p && jj_buf_put(&b, "", 0))
+            rc = fr_fail(err, FR_ENOMEM, "out of memory rendering the template");
     }
     if (!rc) {
         *out = b.p;

@@ -20,7 +20,8 @@ static int out_fail(jj_rt *rt) {
 }
 
 static int bad_type(jj_rt *rt, const char *f, jv v, int line) {
-    return jj_fail(rt, FR_EINVAL, line, "filter '%s' cannot be applied to a %s", f, jv_type_name(v));
+    return jj_fail(rt, FR_EINVAL, line, "filter '%s' cannot be applied to a %s", f,
+                   jv_type_name(v));
 }
 
 static bool arg_bool(jj_args *a, int i, const char *kw, bool def) {
@@ -31,7 +32,9 @@ static bool arg_bool(jj_args *a, int i, const char *kw, bool def) {
 /* ---------------------------------------------------------------- conversions */
 
 static int f_safe(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
-    (void)rt; (void)a; (void)line;
+    (void)rt;
+    (void)a;
+    (void)line;
     *out = jv_ref(v);
     return 0;
 }
@@ -39,8 +42,10 @@ static int f_safe(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
 static int f_tojson(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jj_json_opts o = {.undef_null = true};
     jv *ind = jj_arg(a, 0, "indent"), *sep = jj_arg(a, -1, "separators");
-    if (ind && ind->t == JV_INT) o.indent = ind->u.i > 0 ? (int)(ind->u.i > 64 ? 64 : ind->u.i) : 0;
-    else if (ind && ind->t != JV_NONE) return jj_fail(rt, FR_EINVAL, line, "tojson: indent must be an integer");
+    if (ind && ind->t == JV_INT)
+        o.indent = ind->u.i > 0 ? (int)(ind->u.i > 64 ? 64 : ind->u.i) : 0;
+    else if (ind && ind->t != JV_NONE)
+        return jj_fail(rt, FR_EINVAL, line, "tojson: indent must be an integer");
     o.ensure_ascii = arg_bool(a, -1, "ensure_ascii", false);
     o.sort_keys = arg_bool(a, -1, "sort_keys", false);
     if (sep && sep->t == JV_LIST) {
@@ -53,7 +58,10 @@ static int f_tojson(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     }
     jj_buf b;
     jj_new_buf(rt, &b);
-    if (jv_to_json(rt, &b, v, &o, line)) { jj_buf_free(&b); return rt->status; }
+    if (jv_to_json(rt, &b, v, &o, line)) {
+        jj_buf_free(&b);
+        return rt->status;
+    }
     return jv_str_from_buf(rt, &b, out);
 }
 
@@ -63,7 +71,8 @@ static int f_from_json(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     json_error_t je;
     json_t *j = json_loadb(v.u.s->data, v.u.s->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (!j) /* integers beyond 64 bits: read as doubles, as JSON.parse does */
-        j = json_loadb(v.u.s->data, v.u.s->len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
+        j = json_loadb(v.u.s->data, v.u.s->len,
+                       JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
     if (!j) return jj_fail(rt, FR_EINVAL, line, "from_json: invalid JSON: %s", je.text);
     int rc = jv_from_json(rt, j, out);
     json_decref(j);
@@ -72,26 +81,42 @@ static int f_from_json(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
 
 static int f_string(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     (void)a;
-    if (v.t == JV_STR) { *out = jv_ref(v); return 0; }
+    if (v.t == JV_STR) {
+        *out = jv_ref(v);
+        return 0;
+    }
     if (v.t == JV_NONE) return jv_str_new(rt, "None", 4, out);
     if (v.t == JV_UNDEF) return jv_str_new(rt, "", 0, out);
     jj_buf b;
     jj_new_buf(rt, &b);
     /* a dict prints as Python does (@huggingface/jinja has no string of a dict) */
-    int rc = v.t == JV_DICT || v.t == JV_NS ? jv_to_pyrepr(rt, &b, v, line) : jv_to_display(rt, &b, v, line);
-    if (rc) { jj_buf_free(&b); return rt->status; }
+    int rc = v.t == JV_DICT || v.t == JV_NS ? jv_to_pyrepr(rt, &b, v, line)
+                                            : jv_to_display(rt, &b, v, line);
+    if (rc) {
+        jj_buf_free(&b);
+        return rt->status;
+    }
     return jv_str_from_buf(rt, &b, out);
 }
 
 static int f_length(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     (void)a;
     switch (v.t) {
-    case JV_STR: *out = jv_int((int64_t)jj_utf16_len(v.u.s->data, v.u.s->len)); return 0;
-    case JV_LIST: *out = jv_int((int64_t)v.u.l->n); return 0;
+    case JV_STR:
+        *out = jv_int((int64_t)jj_utf16_len(v.u.s->data, v.u.s->len));
+        return 0;
+    case JV_LIST:
+        *out = jv_int((int64_t)v.u.l->n);
+        return 0;
     case JV_DICT:
-    case JV_NS: *out = jv_int((int64_t)v.u.d->n); return 0;
-    case JV_UNDEF: *out = jv_int(0); return 0;
-    default: return bad_type(rt, "length", v, line);
+    case JV_NS:
+        *out = jv_int((int64_t)v.u.d->n);
+        return 0;
+    case JV_UNDEF:
+        *out = jv_int(0);
+        return 0;
+    default:
+        return bad_type(rt, "length", v, line);
     }
 }
 
@@ -122,7 +147,10 @@ static int to_list(jj_rt *rt, jv v, const char *f, int line, jv *out) {
 
 static int f_list(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     (void)a;
-    if (v.t == JV_LIST) { *out = jv_ref(v); return 0; }
+    if (v.t == JV_LIST) {
+        *out = jv_ref(v);
+        return 0;
+    }
     return to_list(rt, v, "list", line, out);
 }
 
@@ -135,8 +163,14 @@ static int f_first_last(jj_rt *rt, jv v, int line, bool last, jv *out) {
     jv_decref(rt, l);
     return 0;
 }
-static int f_first(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { (void)a; return f_first_last(rt, v, line, false, out); }
-static int f_last(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { (void)a; return f_first_last(rt, v, line, true, out); }
+static int f_first(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    (void)a;
+    return f_first_last(rt, v, line, false, out);
+}
+static int f_last(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    (void)a;
+    return f_first_last(rt, v, line, true, out);
+}
 
 static int f_reverse(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     (void)a;
@@ -149,11 +183,18 @@ static int f_reverse(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
         x->items[i] = x->items[j];
         x->items[j] = t;
     }
-    if (v.t == JV_LIST) { *out = l; return 0; }
+    if (v.t == JV_LIST) {
+        *out = l;
+        return 0;
+    }
     jj_buf b;
     jj_new_buf(rt, &b);
     for (size_t i = 0; i < x->n; i++)
-        if (jj_buf_put(&b, x->items[i].u.s->data, x->items[i].u.s->len)) { jj_buf_free(&b); jv_decref(rt, l); return out_fail(rt); }
+        if (jj_buf_put(&b, x->items[i].u.s->data, x->items[i].u.s->len)) {
+            jj_buf_free(&b);
+            jv_decref(rt, l);
+            return out_fail(rt);
+        }
     jv_decref(rt, l);
     return jv_str_from_buf(rt, &b, out);
 }
@@ -195,9 +236,14 @@ static int f_sort(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
         char tmp[32];
         const char *p;
         size_t pn;
-        if (attr->t == JV_STR) { p = attr->u.s->data; pn = attr->u.s->len; }
-        else if (attr->t == JV_INT) { pn = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)attr->u.i); p = tmp; }
-        else return jj_fail(rt, FR_EINVAL, line, "sort: attribute must be a string or integer");
+        if (attr->t == JV_STR) {
+            p = attr->u.s->data;
+            pn = attr->u.s->len;
+        } else if (attr->t == JV_INT) {
+            pn = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)attr->u.i);
+            p = tmp;
+        } else
+            return jj_fail(rt, FR_EINVAL, line, "sort: attribute must be a string or integer");
         keys = malloc((l->n + 1) * sizeof *keys);
         if (!keys) return jj_fail(rt, FR_ENOMEM, 0, "out of memory sorting");
         for (size_t i = 0; i < l->n; i++) keys[i] = jj_attr_path(l->items[i], p, pn);
@@ -226,8 +272,12 @@ static int f_join(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jv *sep = jj_arg(a, 0, "separator");
     if (!sep) sep = jj_arg(a, -1, "d");
     jv *attr = jj_arg(a, 1, "attribute");
-    if (sep && sep->t != JV_STR) return jj_fail(rt, FR_EINVAL, line, "join: separator must be a string");
-    if (v.t == JV_STR && !sep) { *out = jv_ref(v); return 0; }
+    if (sep && sep->t != JV_STR)
+        return jj_fail(rt, FR_EINVAL, line, "join: separator must be a string");
+    if (v.t == JV_STR && !sep) {
+        *out = jv_ref(v);
+        return 0;
+    }
     jv l;
     if (v.t != JV_LIST && v.t != JV_STR) return bad_type(rt, "join", v, line);
     if (to_list(rt, v, "join", line, &l)) return rt->status;
@@ -235,13 +285,19 @@ static int f_join(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jj_new_buf(rt, &b);
     int rc = 0;
     for (size_t i = 0; i < l.u.l->n && !rc; i++) {
-        if (i && sep && jj_buf_put(&b, sep->u.s->data, sep->u.s->len)) { rc = out_fail(rt); break; }
+        if (i && sep && jj_buf_put(&b, sep->u.s->data, sep->u.s->len)) {
+            rc = out_fail(rt);
+            break;
+        }
         jv x = l.u.l->items[i];
         if (attr && attr->t == JV_STR) x = jj_attr_path(x, attr->u.s->data, attr->u.s->len);
         rc = jv_to_raw(rt, &b, x, line);
     }
     jv_decref(rt, l);
-    if (rc) { jj_buf_free(&b); return rc; }
+    if (rc) {
+        jj_buf_free(&b);
+        return rc;
+    }
     return jv_str_from_buf(rt, &b, out);
 }
 
@@ -258,10 +314,22 @@ static int f_case(jj_rt *rt, jv v, int line, int mode, const char *name, jv *out
     if (v.t != JV_STR) return bad_type(rt, name, v, line);
     return jj_str_case(rt, v, mode, out);
 }
-static int f_lower(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { (void)a; return f_case(rt, v, line, 0, "lower", out); }
-static int f_upper(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { (void)a; return f_case(rt, v, line, 1, "upper", out); }
-static int f_title(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { (void)a; return f_case(rt, v, line, 2, "title", out); }
-static int f_capitalize(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { (void)a; return f_case(rt, v, line, 3, "capitalize", out); }
+static int f_lower(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    (void)a;
+    return f_case(rt, v, line, 0, "lower", out);
+}
+static int f_upper(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    (void)a;
+    return f_case(rt, v, line, 1, "upper", out);
+}
+static int f_title(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    (void)a;
+    return f_case(rt, v, line, 2, "title", out);
+}
+static int f_capitalize(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    (void)a;
+    return f_case(rt, v, line, 3, "capitalize", out);
+}
 
 static int f_indent(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     if (v.t == JV_UNDEF) return jv_str_new(rt, "", 0, out);
@@ -307,8 +375,10 @@ static int f_replace(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     if (!o || !n || o->t != JV_STR || n->t != JV_STR)
         return jj_fail(rt, FR_EINVAL, line, "replace: old and new must be strings");
     int64_t count = -1;
-    if (c && c->t == JV_INT) count = c->u.i;
-    else if (c && c->t != JV_NONE) return jj_fail(rt, FR_EINVAL, line, "replace: count must be an integer");
+    if (c && c->t == JV_INT)
+        count = c->u.i;
+    else if (c && c->t != JV_NONE)
+        return jj_fail(rt, FR_EINVAL, line, "replace: count must be an integer");
     return jj_str_replace(rt, v, *o, *n, count, out);
 }
 
@@ -338,9 +408,17 @@ static int f_escape(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jj_new_buf(rt, &b);
     for (size_t i = 0; i < s.u.s->len; i++) {
         char c = s.u.s->data[i];
-        const char *e = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&#34;"
-                      : c == '\'' ? "&#39;" : NULL;
-        if (e ? jj_buf_puts(&b, e) : jj_buf_putc(&b, c)) { jj_buf_free(&b); jv_decref(rt, s); return out_fail(rt); }
+        const char *e = c == '&'    ? "&amp;"
+                        : c == '<'  ? "&lt;"
+                        : c == '>'  ? "&gt;"
+                        : c == '"'  ? "&#34;"
+                        : c == '\'' ? "&#39;"
+                                    : NULL;
+        if (e ? jj_buf_puts(&b, e) : jj_buf_putc(&b, c)) {
+            jj_buf_free(&b);
+            jv_decref(rt, s);
+            return out_fail(rt);
+        }
     }
     jv_decref(rt, s);
     return jv_str_from_buf(rt, &b, out);
@@ -353,19 +431,31 @@ static int f_int(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jv d = def ? *def : jv_int(0);
     double x;
     switch (v.t) {
-    case JV_INT: *out = v; return 0;
+    case JV_INT:
+        *out = v;
+        return 0;
     case JV_FLOAT:
-        if (!isfinite(v.u.f) || fabs(v.u.f) >= 9.2e18) { *out = jv_ref(d); return 0; }
+        if (!isfinite(v.u.f) || fabs(v.u.f) >= 9.2e18) {
+            *out = jv_ref(d);
+            return 0;
+        }
         *out = jv_int((int64_t)trunc(v.u.f));
         return 0;
-    case JV_BOOL: *out = jv_int(v.u.b); return 0;
+    case JV_BOOL:
+        *out = jv_int(v.u.b);
+        return 0;
     case JV_STR:
-        if (jj_js_parse_int(v.u.s->data, v.u.s->len, &x) && fabs(x) < 9.2e18) *out = jv_int((int64_t)x);
-        else *out = jv_ref(d);
+        if (jj_js_parse_int(v.u.s->data, v.u.s->len, &x) && fabs(x) < 9.2e18)
+            *out = jv_int((int64_t)x);
+        else
+            *out = jv_ref(d);
         return 0;
     case JV_NONE:
-    case JV_UNDEF: *out = jv_ref(d); return 0;
-    default: return bad_type(rt, "int", v, line);
+    case JV_UNDEF:
+        *out = jv_ref(d);
+        return 0;
+    default:
+        return bad_type(rt, "int", v, line);
     }
 }
 
@@ -374,23 +464,41 @@ static int f_float(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jv d = def ? *def : jv_float(0);
     double x;
     switch (v.t) {
-    case JV_INT: *out = jv_float((double)v.u.i); return 0;
-    case JV_FLOAT: *out = v; return 0;
-    case JV_BOOL: *out = jv_float(v.u.b); return 0;
+    case JV_INT:
+        *out = jv_float((double)v.u.i);
+        return 0;
+    case JV_FLOAT:
+        *out = v;
+        return 0;
+    case JV_BOOL:
+        *out = jv_float(v.u.b);
+        return 0;
     case JV_STR:
-        if (jj_js_parse_float(v.u.s->data, v.u.s->len, &x)) *out = jv_float(x);
-        else *out = jv_ref(d);
+        if (jj_js_parse_float(v.u.s->data, v.u.s->len, &x))
+            *out = jv_float(x);
+        else
+            *out = jv_ref(d);
         return 0;
     case JV_NONE:
-    case JV_UNDEF: *out = jv_ref(d); return 0;
-    default: return bad_type(rt, "float", v, line);
+    case JV_UNDEF:
+        *out = jv_ref(d);
+        return 0;
+    default:
+        return bad_type(rt, "float", v, line);
     }
 }
 
 static int f_abs(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     (void)a;
-    if (v.t == JV_INT) { *out = v.u.i == INT64_MIN ? jv_bigint(-(double)v.u.i) : jv_int(v.u.i < 0 ? -v.u.i : v.u.i); return 0; }
-    if (v.t == JV_FLOAT) { *out = v; out->u.f = fabs(v.u.f); return 0; }
+    if (v.t == JV_INT) {
+        *out = v.u.i == INT64_MIN ? jv_bigint(-(double)v.u.i) : jv_int(v.u.i < 0 ? -v.u.i : v.u.i);
+        return 0;
+    }
+    if (v.t == JV_FLOAT) {
+        *out = v;
+        out->u.f = fabs(v.u.f);
+        return 0;
+    }
     return bad_type(rt, "abs", v, line);
 }
 
@@ -402,16 +510,22 @@ static int f_round(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     if (prec < -300) prec = -300;
     double x = jv_num(v), k = pow(10.0, (double)prec), r;
     const char *meth = m && m->t == JV_STR ? m->u.s->data : "common";
-    if (!strcmp(meth, "floor")) r = floor(x * k) / k;
-    else if (!strcmp(meth, "ceil")) r = ceil(x * k) / k;
-    else if (!strcmp(meth, "common")) r = round(x * k) / k;
-    else return jj_fail(rt, FR_EINVAL, line, "round: method must be common, ceil or floor");
+    if (!strcmp(meth, "floor"))
+        r = floor(x * k) / k;
+    else if (!strcmp(meth, "ceil"))
+        r = ceil(x * k) / k;
+    else if (!strcmp(meth, "common"))
+        r = round(x * k) / k;
+    else
+        return jj_fail(rt, FR_EINVAL, line, "round: method must be common, ceil or floor");
     *out = jv_float(r);
     return 0;
 }
 
 static int f_bool(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
-    (void)rt; (void)a; (void)line;
+    (void)rt;
+    (void)a;
+    (void)line;
     *out = jv_bool(jv_truthy(v));
     return 0;
 }
@@ -421,8 +535,10 @@ static int f_default(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jv *d = jj_arg(a, 0, "default_value");
     bool boolean = arg_bool(a, 1, "boolean", false);
     if (v.t == JV_UNDEF || (boolean && !jv_truthy(v))) {
-        if (d) *out = jv_ref(*d);
-        else return jv_str_new(rt, "", 0, out);
+        if (d)
+            *out = jv_ref(*d);
+        else
+            return jv_str_new(rt, "", 0, out);
         return 0;
     }
     *out = jv_ref(v);
@@ -444,11 +560,16 @@ static int f_aggregate(jj_rt *rt, jv v, jj_args *a, int line, int mode, jv *out)
                 return jj_fail(rt, FR_EINVAL, line, "sum: items must be numbers");
             bool ints = acc.t != JV_FLOAT && x.t != JV_FLOAT;
             int64_t z;
-            if (ints && !__builtin_add_overflow((int64_t)jv_num(acc), (int64_t)jv_num(x), &z)) acc = jv_int(z);
-            else acc = jv_float(jv_num(acc) + jv_num(x));
+            if (ints && !__builtin_add_overflow((int64_t)jv_num(acc), (int64_t)jv_num(x), &z))
+                acc = jv_int(z);
+            else
+                acc = jv_float(jv_num(acc) + jv_num(x));
             continue;
         }
-        if (acc.t == JV_UNDEF) { acc = x; continue; }
+        if (acc.t == JV_UNDEF) {
+            acc = x;
+            continue;
+        }
         int c;
         if (jv_compare(rt, x, acc, cs, line, &c)) return rt->status;
         if ((mode == 1 && c < 0) || (mode == 2 && c > 0)) acc = x;
@@ -456,9 +577,15 @@ static int f_aggregate(jj_rt *rt, jv v, jj_args *a, int line, int mode, jv *out)
     *out = jv_ref(acc);
     return 0;
 }
-static int f_sum(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return f_aggregate(rt, v, a, line, 0, out); }
-static int f_min(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return f_aggregate(rt, v, a, line, 1, out); }
-static int f_max(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return f_aggregate(rt, v, a, line, 2, out); }
+static int f_sum(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return f_aggregate(rt, v, a, line, 0, out);
+}
+static int f_min(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return f_aggregate(rt, v, a, line, 1, out);
+}
+static int f_max(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return f_aggregate(rt, v, a, line, 2, out);
+}
 
 /* ---------------------------------------------------------------- dicts */
 
@@ -467,10 +594,18 @@ static int f_dictmethod(jj_rt *rt, jv v, jj_args *a, int line, const char *name,
     if (v.t != JV_DICT) return bad_type(rt, name, v, line);
     return jj_method_call(rt, jj_method_find(v, name, strlen(name)), v, a, line, out);
 }
-static int f_items(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return f_dictmethod(rt, v, a, line, "items", out); }
-static int f_keys(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return f_dictmethod(rt, v, a, line, "keys", out); }
-static int f_values(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return f_dictmethod(rt, v, a, line, "values", out); }
-static int f_dictsort(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return f_dictmethod(rt, v, a, line, "dictsort", out); }
+static int f_items(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return f_dictmethod(rt, v, a, line, "items", out);
+}
+static int f_keys(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return f_dictmethod(rt, v, a, line, "keys", out);
+}
+static int f_values(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return f_dictmethod(rt, v, a, line, "values", out);
+}
+static int f_dictsort(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return f_dictmethod(rt, v, a, line, "dictsort", out);
+}
 
 static int f_attr(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jv *n = jj_arg(a, 0, "name");
@@ -481,7 +616,8 @@ static int f_attr(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
 static int f_batch(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jv *nv = jj_arg(a, 0, "linecount"), *fill = jj_arg(a, 1, "fill_with");
     if (v.t != JV_LIST) return bad_type(rt, "batch", v, line);
-    if (!nv || nv->t != JV_INT || nv->u.i <= 0) return jj_fail(rt, FR_EINVAL, line, "batch: size must be a positive integer");
+    if (!nv || nv->t != JV_INT || nv->u.i <= 0)
+        return jj_fail(rt, FR_EINVAL, line, "batch: size must be a positive integer");
     size_t k = (size_t)nv->u.i;
     if (jv_list_new(rt, 0, out)) return rt->status;
     jv cur = JV_UNDEF_V;
@@ -505,7 +641,10 @@ static int f_batch(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
 
 /* Applies the test named by args[first] (with the remaining args) to x; no name: truth. */
 static int apply_test_args(jj_rt *rt, jv x, jj_args *a, size_t first, int line, bool *res) {
-    if (a->npos <= first) { *res = jv_truthy(x); return 0; }
+    if (a->npos <= first) {
+        *res = jv_truthy(x);
+        return 0;
+    }
     jv name = a->pos[first];
     if (name.t != JV_STR) return jj_fail(rt, FR_EINVAL, line, "test name must be a string");
     jj_args sub = {0};
@@ -515,7 +654,8 @@ static int apply_test_args(jj_rt *rt, jv x, jj_args *a, size_t first, int line, 
 }
 
 static int select_common(jj_rt *rt, jv v, jj_args *a, int line, bool attr, bool reject, jv *out) {
-    const char *fname = attr ? (reject ? "rejectattr" : "selectattr") : (reject ? "reject" : "select");
+    const char *fname =
+        attr ? (reject ? "rejectattr" : "selectattr") : (reject ? "reject" : "select");
     if (v.t == JV_UNDEF) return jv_list_new(rt, 0, out);
     if (v.t != JV_LIST) return bad_type(rt, fname, v, line);
     if (attr && (a->npos < 1 || a->pos[0].t != JV_STR))
@@ -530,10 +670,18 @@ static int select_common(jj_rt *rt, jv v, jj_args *a, int line, bool attr, bool 
     }
     return 0;
 }
-static int f_select(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return select_common(rt, v, a, line, false, false, out); }
-static int f_reject(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return select_common(rt, v, a, line, false, true, out); }
-static int f_selectattr(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return select_common(rt, v, a, line, true, false, out); }
-static int f_rejectattr(jj_rt *rt, jv v, jj_args *a, int line, jv *out) { return select_common(rt, v, a, line, true, true, out); }
+static int f_select(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return select_common(rt, v, a, line, false, false, out);
+}
+static int f_reject(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return select_common(rt, v, a, line, false, true, out);
+}
+static int f_selectattr(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return select_common(rt, v, a, line, true, false, out);
+}
+static int f_rejectattr(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
+    return select_common(rt, v, a, line, true, true, out);
+}
 
 static int f_map(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     if (v.t == JV_UNDEF) return jv_list_new(rt, 0, out);
@@ -541,7 +689,8 @@ static int f_map(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
     jv *attr = jj_arg(a, -1, "attribute"), *def = jj_arg(a, -1, "default");
     if (!attr && (a->npos < 1 || a->pos[0].t != JV_STR))
         return jj_fail(rt, FR_EINVAL, line, "map: needs attribute= or a filter name");
-    if (attr && attr->t != JV_STR && attr->t != JV_INT) return jj_fail(rt, FR_EINVAL, line, "map: attribute must be a string");
+    if (attr && attr->t != JV_STR && attr->t != JV_INT)
+        return jj_fail(rt, FR_EINVAL, line, "map: attribute must be a string");
     if (jv_list_new(rt, v.u.l->n, out)) return rt->status;
     for (size_t i = 0; i < v.u.l->n; i++) {
         jv item = v.u.l->items[i], r;
@@ -549,15 +698,19 @@ static int f_map(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
             char tmp[32];
             const char *p = tmp;
             size_t pn;
-            if (attr->t == JV_STR) { p = attr->u.s->data; pn = attr->u.s->len; }
-            else pn = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)attr->u.i);
+            if (attr->t == JV_STR) {
+                p = attr->u.s->data;
+                pn = attr->u.s->len;
+            } else
+                pn = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)attr->u.i);
             r = jj_attr_path(item, p, pn);
             r = jv_ref(r.t == JV_UNDEF && def ? *def : r);
         } else {
             jj_args sub = *a;
             sub.pos = a->pos + 1;
             sub.npos = a->npos - 1;
-            if (jj_filter(rt, a->pos[0].u.s->data, a->pos[0].u.s->len, item, &sub, NULL, line, &r)) return rt->status;
+            if (jj_filter(rt, a->pos[0].u.s->data, a->pos[0].u.s->len, item, &sub, NULL, line, &r))
+                return rt->status;
         }
         if (jv_list_push(rt, out->u.l, r)) return rt->status;
     }
@@ -566,18 +719,53 @@ static int f_map(jj_rt *rt, jv v, jj_args *a, int line, jv *out) {
 
 /* ---------------------------------------------------------------- dispatch */
 
-static const struct { const char *name; filter_fn fn; } k_filters[] = {
-    {"safe", f_safe}, {"tojson", f_tojson}, {"from_json", f_from_json}, {"string", f_string},
-    {"length", f_length}, {"count", f_length}, {"list", f_list}, {"first", f_first},
-    {"last", f_last}, {"reverse", f_reverse}, {"sort", f_sort}, {"unique", f_unique},
-    {"join", f_join}, {"trim", f_trim}, {"upper", f_upper}, {"lower", f_lower},
-    {"title", f_title}, {"capitalize", f_capitalize}, {"indent", f_indent},
-    {"replace", f_replace}, {"int", f_int}, {"float", f_float}, {"abs", f_abs},
-    {"round", f_round}, {"bool", f_bool}, {"default", f_default}, {"d", f_default},
-    {"items", f_items}, {"keys", f_keys}, {"values", f_values}, {"dictsort", f_dictsort},
-    {"selectattr", f_selectattr}, {"rejectattr", f_rejectattr}, {"select", f_select},
-    {"reject", f_reject}, {"map", f_map}, {"sum", f_sum}, {"min", f_min}, {"max", f_max},
-    {"attr", f_attr}, {"wordcount", f_wordcount}, {"batch", f_batch}, {"escape", f_escape},
+static const struct {
+    const char *name;
+    filter_fn fn;
+} k_filters[] = {
+    {"safe", f_safe},
+    {"tojson", f_tojson},
+    {"from_json", f_from_json},
+    {"string", f_string},
+    {"length", f_length},
+    {"count", f_length},
+    {"list", f_list},
+    {"first", f_first},
+    {"last", f_last},
+    {"reverse", f_reverse},
+    {"sort", f_sort},
+    {"unique", f_unique},
+    {"join", f_join},
+    {"trim", f_trim},
+    {"upper", f_upper},
+    {"lower", f_lower},
+    {"title", f_title},
+    {"capitalize", f_capitalize},
+    {"indent", f_indent},
+    {"replace", f_replace},
+    {"int", f_int},
+    {"float", f_float},
+    {"abs", f_abs},
+    {"round", f_round},
+    {"bool", f_bool},
+    {"default", f_default},
+    {"d", f_default},
+    {"items", f_items},
+    {"keys", f_keys},
+    {"values", f_values},
+    {"dictsort", f_dictsort},
+    {"selectattr", f_selectattr},
+    {"rejectattr", f_rejectattr},
+    {"select", f_select},
+    {"reject", f_reject},
+    {"map", f_map},
+    {"sum", f_sum},
+    {"min", f_min},
+    {"max", f_max},
+    {"attr", f_attr},
+    {"wordcount", f_wordcount},
+    {"batch", f_batch},
+    {"escape", f_escape},
     {"e", f_escape},
 };
 
@@ -598,21 +786,36 @@ int jj_test(jj_rt *rt, const char *name, size_t n, jv v, jj_args *a, int line, b
     jv *arg = jj_arg(a, 0, NULL);
     *res = false;
 #define IS(s) (n == strlen(s) && !memcmp(name, s, n))
-    if (IS("defined")) *res = v.t != JV_UNDEF;
-    else if (IS("undefined")) *res = v.t == JV_UNDEF;
-    else if (IS("none")) *res = v.t == JV_NONE;
-    else if (IS("boolean")) *res = v.t == JV_BOOL;
-    else if (IS("true")) *res = v.t == JV_BOOL && v.u.b;
-    else if (IS("false")) *res = v.t == JV_BOOL && !v.u.b;
-    else if (IS("string")) *res = v.t == JV_STR;
-    else if (IS("number")) *res = jv_is_num(v);
-    else if (IS("integer")) *res = v.t == JV_INT || (v.t == JV_FLOAT && v.big);
-    else if (IS("float")) *res = v.t == JV_FLOAT && !v.big;
-    else if (IS("iterable")) *res = v.t == JV_LIST || v.t == JV_STR;
-    else if (IS("mapping")) *res = v.t == JV_DICT;
-    else if (IS("sequence")) *res = v.t == JV_LIST || v.t == JV_DICT || v.t == JV_STR;
-    else if (IS("callable")) *res = v.t == JV_FUNC;
-    else if (IS("escaped")) *res = false;
+    if (IS("defined"))
+        *res = v.t != JV_UNDEF;
+    else if (IS("undefined"))
+        *res = v.t == JV_UNDEF;
+    else if (IS("none"))
+        *res = v.t == JV_NONE;
+    else if (IS("boolean"))
+        *res = v.t == JV_BOOL;
+    else if (IS("true"))
+        *res = v.t == JV_BOOL && v.u.b;
+    else if (IS("false"))
+        *res = v.t == JV_BOOL && !v.u.b;
+    else if (IS("string"))
+        *res = v.t == JV_STR;
+    else if (IS("number"))
+        *res = jv_is_num(v);
+    else if (IS("integer"))
+        *res = v.t == JV_INT || (v.t == JV_FLOAT && v.big);
+    else if (IS("float"))
+        *res = v.t == JV_FLOAT && !v.big;
+    else if (IS("iterable"))
+        *res = v.t == JV_LIST || v.t == JV_STR;
+    else if (IS("mapping"))
+        *res = v.t == JV_DICT;
+    else if (IS("sequence"))
+        *res = v.t == JV_LIST || v.t == JV_DICT || v.t == JV_STR;
+    else if (IS("callable"))
+        *res = v.t == JV_FUNC;
+    else if (IS("escaped"))
+        *res = false;
     else if (IS("lower") || IS("upper")) {
         if (v.t == JV_STR) {
             jv c;
@@ -621,28 +824,37 @@ int jj_test(jj_rt *rt, const char *name, size_t n, jv v, jj_args *a, int line, b
             jv_decref(rt, c);
         }
     } else if (IS("odd") || IS("even") || IS("divisibleby")) {
-        if (v.t != JV_INT) return jj_fail(rt, FR_EINVAL, line, "test '%.*s' needs an integer, not %s", (int)n, name, jv_type_name(v));
+        if (v.t != JV_INT)
+            return jj_fail(rt, FR_EINVAL, line, "test '%.*s' needs an integer, not %s", (int)n,
+                           name, jv_type_name(v));
         int64_t d = 2;
         if (IS("divisibleby")) {
-            if (!arg || arg->t != JV_INT || arg->u.i == 0) return jj_fail(rt, FR_EINVAL, line, "divisibleby needs a non-zero integer");
+            if (!arg || arg->t != JV_INT || arg->u.i == 0)
+                return jj_fail(rt, FR_EINVAL, line, "divisibleby needs a non-zero integer");
             d = arg->u.i;
         }
         bool div = d == -1 ? true : v.u.i % d == 0;
         *res = IS("odd") ? !div : div;
-    } else if (IS("equalto") || IS("eq") || IS("sameas") || IS("ne") || IS("==") ) {
+    } else if (IS("equalto") || IS("eq") || IS("sameas") || IS("ne") || IS("==")) {
         jv b = arg ? *arg : JV_UNDEF_V;
         *res = IS("sameas") ? (jv_is_obj(v) ? jv_is_obj(b) && v.u.o == b.u.o : jv_strict_eq(v, b))
                             : jv_strict_eq(v, b);
         if (IS("ne")) *res = !*res;
-    } else if (IS("lt") || IS("le") || IS("gt") || IS("ge") || IS("lessthan") || IS("greaterthan")) {
+    } else if (IS("lt") || IS("le") || IS("gt") || IS("ge") || IS("lessthan") ||
+               IS("greaterthan")) {
         int c;
-        if (!arg) return jj_fail(rt, FR_EINVAL, line, "test '%.*s' needs an argument", (int)n, name);
+        if (!arg)
+            return jj_fail(rt, FR_EINVAL, line, "test '%.*s' needs an argument", (int)n, name);
         if (jv_compare(rt, v, *arg, true, line, &c)) return rt->status;
-        *res = (IS("lt") || IS("lessthan")) ? c < 0 : IS("le") ? c <= 0 : (IS("gt") || IS("greaterthan")) ? c > 0 : c >= 0;
+        *res = (IS("lt") || IS("lessthan"))      ? c < 0
+               : IS("le")                        ? c <= 0
+               : (IS("gt") || IS("greaterthan")) ? c > 0
+                                                 : c >= 0;
     } else if (IS("in")) {
         if (!arg) return jj_fail(rt, FR_EINVAL, line, "test 'in' needs an argument");
         if (arg->t == JV_LIST) {
-            for (size_t i = 0; i < arg->u.l->n && !*res; i++) *res = jv_strict_eq(arg->u.l->items[i], v);
+            for (size_t i = 0; i < arg->u.l->n && !*res; i++)
+                *res = jv_strict_eq(arg->u.l->items[i], v);
         } else if (arg->t == JV_STR && v.t == JV_STR) {
             *res = !v.u.s->len || memmem(arg->u.s->data, arg->u.s->len, v.u.s->data, v.u.s->len);
         } else if (arg->t == JV_DICT) {
@@ -651,7 +863,8 @@ int jj_test(jj_rt *rt, const char *name, size_t n, jv v, jj_args *a, int line, b
             return jj_fail(rt, FR_EINVAL, line, "test 'in' cannot search a %s", jv_type_name(*arg));
         }
     } else {
-        return jj_fail(rt, FR_EUNSUP, line, "unsupported test '%.*s'", (int)(n > 60 ? 60 : n), name);
+        return jj_fail(rt, FR_EUNSUP, line, "unsupported test '%.*s'", (int)(n > 60 ? 60 : n),
+                       name);
     }
 #undef IS
     return 0;

@@ -10,10 +10,10 @@
 
 #include "jinja/jinja.h"
 
-#define JJ_MAX_PARSE_DEPTH 256 /* nested statements / brackets / unary operators */
-#define JJ_MAX_TREE_HEIGHT 512 /* height of one expression tree (a+b+c+... chains) */
-#define JJ_MAX_VALUE_DEPTH 2100 /* nesting of lists/dicts printed or converted */
-#define JJ_MAX_RANGE 10000000  /* elements of one range() */
+#define JJ_MAX_PARSE_DEPTH 256   /* nested statements / brackets / unary operators */
+#define JJ_MAX_TREE_HEIGHT 512   /* height of one expression tree (a+b+c+... chains) */
+#define JJ_MAX_VALUE_DEPTH 2100  /* nesting of lists/dicts printed or converted */
+#define JJ_MAX_RANGE 10000000    /* elements of one range() */
 #define JJ_MAX_WORK (4ull << 30) /* bytes of strings one render may create in total */
 
 /* ---------------------------------------------------------------- text (jinja_text.c) */
@@ -40,12 +40,12 @@ size_t jj_utf8_put(char *dst, uint32_t cp); /* 1..4 bytes */
 bool jj_is_space(uint32_t cp);
 size_t jj_space_prefix(const char *s, size_t n); /* bytes of leading whitespace */
 size_t jj_space_suffix(const char *s, size_t n); /* bytes of trailing whitespace */
-size_t jj_utf16_len(const char *s, size_t n);   /* JavaScript's string length */
+size_t jj_utf16_len(const char *s, size_t n);    /* JavaScript's string length */
 /* Unicode case mapping like JavaScript's toUpperCase/toLowerCase (glibc's C.UTF-8 tables,
  * plus ß -> SS, İ -> i̇ and the final sigma); ASCII only if that locale is missing. */
 uint32_t jj_case_one(uint32_t cp, bool upper);
 int jj_case_convert(jj_buf *b, const char *s, size_t n, bool upper);
-size_t jj_cp_count(const char *s, size_t n);    /* code points (invalid bytes count 1) */
+size_t jj_cp_count(const char *s, size_t n); /* code points (invalid bytes count 1) */
 
 /* Number formatting as JavaScript's String(number) (shortest round trip). buf >= 32. */
 void jj_fmt_js_number(char *buf, double v);
@@ -72,16 +72,33 @@ void jj_arena_free(jj_arena *a);
 /* --------------------------------------------------------------- tokens (jinja_lex.c) */
 
 typedef enum {
-    TK_EOF, TK_TEXT, TK_NUM, TK_STR, TK_IDENT, TK_EQUALS, TK_LPAREN, TK_RPAREN,
-    TK_OPEN_STMT, TK_CLOSE_STMT, TK_OPEN_EXPR, TK_CLOSE_EXPR, TK_LBRACKET, TK_RBRACKET,
-    TK_LBRACE, TK_RBRACE, TK_COMMA, TK_DOT, TK_COLON, TK_PIPE,
+    TK_EOF,
+    TK_TEXT,
+    TK_NUM,
+    TK_STR,
+    TK_IDENT,
+    TK_EQUALS,
+    TK_LPAREN,
+    TK_RPAREN,
+    TK_OPEN_STMT,
+    TK_CLOSE_STMT,
+    TK_OPEN_EXPR,
+    TK_CLOSE_EXPR,
+    TK_LBRACKET,
+    TK_RBRACKET,
+    TK_LBRACE,
+    TK_RBRACE,
+    TK_COMMA,
+    TK_DOT,
+    TK_COLON,
+    TK_PIPE,
     TK_ADD,   /* + - ~ (binary) */
     TK_MUL,   /* * / // % */
     TK_POW,   /* ** */
     TK_CMP,   /* < > <= >= == != */
     TK_UNARY, /* + - before an operand */
     TK_COMMENT,
-    TK_RAW,   /* the body of {% raw %} ... {% endraw %} (text) */
+    TK_RAW, /* the body of {% raw %} ... {% endraw %} (text) */
 } jj_tok_type;
 
 typedef struct jj_tok {
@@ -93,38 +110,80 @@ typedef struct jj_tok {
 
 /* Tokenizes like @huggingface/jinja with trim_blocks and lstrip_blocks (its preprocessing
  * included). Tokens and their texts live in a; *toks ends with a TK_EOF token. */
-int jj_lex(jj_tok **toks, size_t *ntoks, jj_arena *a, const char *src, size_t len,
-           fr_err *err);
+int jj_lex(jj_tok **toks, size_t *ntoks, jj_arena *a, const char *src, size_t len, fr_err *err);
 const char *jj_tok_name(jj_tok_type t);
 
 /* ------------------------------------------------------------------ AST (jinja_parse.c) */
 
 typedef enum {
     /* statements */
-    N_TEXT, N_IF, N_FOR, N_SET, N_MACRO, N_CALLBLOCK, N_FILTERBLOCK, N_BREAK, N_CONTINUE,
+    N_TEXT,
+    N_IF,
+    N_FOR,
+    N_SET,
+    N_MACRO,
+    N_CALLBLOCK,
+    N_FILTERBLOCK,
+    N_BREAK,
+    N_CONTINUE,
     N_DO,
     /* expressions */
-    N_INT, N_FLOAT, N_STR, N_IDENT, N_LIST, N_TUPLE, N_DICT, N_BINOP, N_UNARY, N_NOT,
-    N_AND, N_OR, N_TERNARY, N_SELECT, N_MEMBER, N_SLICE, N_CALL, N_KWARG, N_SPREAD,
-    N_KWSPREAD, N_FILTER, N_TEST,
+    N_INT,
+    N_FLOAT,
+    N_STR,
+    N_IDENT,
+    N_LIST,
+    N_TUPLE,
+    N_DICT,
+    N_BINOP,
+    N_UNARY,
+    N_NOT,
+    N_AND,
+    N_OR,
+    N_TERNARY,
+    N_SELECT,
+    N_MEMBER,
+    N_SLICE,
+    N_CALL,
+    N_KWARG,
+    N_SPREAD,
+    N_KWSPREAD,
+    N_FILTER,
+    N_TEST,
 } jj_node_kind;
 
 typedef enum {
-    OP_ADD, OP_SUB, OP_CONCAT, OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD, OP_POW, OP_EQ, OP_NE,
-    OP_LT, OP_GT, OP_LE, OP_GE, OP_IN, OP_NOTIN, OP_NEG, OP_POS,
+    OP_ADD,
+    OP_SUB,
+    OP_CONCAT,
+    OP_MUL,
+    OP_DIV,
+    OP_FLOORDIV,
+    OP_MOD,
+    OP_POW,
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_GT,
+    OP_LE,
+    OP_GE,
+    OP_IN,
+    OP_NOTIN,
+    OP_NEG,
+    OP_POS,
 } jj_op;
 
 typedef struct jj_node jj_node;
 struct jj_node {
     jj_node_kind kind;
-    int op;     /* jj_op for N_BINOP / N_UNARY */
+    int op; /* jj_op for N_BINOP / N_UNARY */
     int line;
-    int height; /* expression tree height */
-    bool flag;  /* N_MEMBER: computed ([...]); N_TEST: negated; N_FILTER: has (args) */
+    int height;    /* expression tree height */
+    bool flag;     /* N_MEMBER: computed ([...]); N_TEST: negated; N_FILTER: has (args) */
     const char *s; /* N_TEXT/N_STR: text; N_IDENT/N_KWARG/N_FILTER/N_TEST/N_MACRO: name */
     size_t n;
-    int64_t i;     /* N_INT */
-    double f;      /* N_FLOAT */
+    int64_t i; /* N_INT */
+    double f;  /* N_FLOAT */
     jj_node *a, *b, *c;
     /* N_IF: a=test, body, alt; N_FOR: a=target, b=iterable, c=filter test, body, alt;
        N_SET: a=target, b=value|NULL, body; N_MACRO/N_CALLBLOCK: args=params, body
@@ -147,8 +206,18 @@ int jj_parse(jinja_template *t, const jj_tok *toks, size_t ntoks, fr_err *err);
 
 /* ------------------------------------------------------------- values (jinja_value.c) */
 
-typedef enum { JV_UNDEF, JV_NONE, JV_BOOL, JV_INT, JV_FLOAT, JV_STR, JV_LIST, JV_DICT,
-               JV_NS, JV_FUNC } jv_type;
+typedef enum {
+    JV_UNDEF,
+    JV_NONE,
+    JV_BOOL,
+    JV_INT,
+    JV_FLOAT,
+    JV_STR,
+    JV_LIST,
+    JV_DICT,
+    JV_NS,
+    JV_FUNC
+} jv_type;
 
 typedef enum { JO_STR, JO_LIST, JO_DICT, JO_FUNC, JO_SCOPE } jo_kind;
 
@@ -192,7 +261,7 @@ typedef struct jj_dict { /* insertion-ordered */
     size_t n, cap;
     jj_str **keys; /* the key's text (for a number key: its decimal form) */
     jv *vals;
-    uint8_t *kt;   /* per key: JV_STR or JV_INT (a {512: ...} literal); NULL: all strings */
+    uint8_t *kt; /* per key: JV_STR or JV_INT (a {512: ...} literal); NULL: all strings */
 } jj_dict;
 
 typedef struct jj_scope jj_scope;
@@ -226,20 +295,42 @@ typedef struct jj_rt {
     uint64_t steps;
     int depth;
     size_t mem;
-    jj_obj live; /* sentinel of the list of live objects */
+    jj_obj live;   /* sentinel of the list of live objects */
     uint64_t work; /* bytes of strings created (bounded by JJ_MAX_WORK) */
     jj_str *loop_keys[9];
 } jj_rt;
 
 #define JV_UNDEF_V ((jv){.t = JV_UNDEF})
 #define JV_NONE_V ((jv){.t = JV_NONE})
-static inline jv jv_bool(bool b) { jv v = {.t = JV_BOOL}; v.u.b = b; return v; }
-static inline jv jv_int(int64_t i) { jv v = {.t = JV_INT}; v.u.i = i; return v; }
-static inline jv jv_float(double f) { jv v = {.t = JV_FLOAT}; v.u.f = f; return v; }
-static inline jv jv_bigint(double f) { jv v = {.t = JV_FLOAT, .big = 1}; v.u.f = f; return v; }
-static inline bool jv_is_obj(jv v) { return v.t >= JV_STR; }
-static inline bool jv_is_num(jv v) { return v.t == JV_INT || v.t == JV_FLOAT; }
-static inline double jv_num(jv v) { return v.t == JV_INT ? (double)v.u.i : v.t == JV_FLOAT ? v.u.f : v.u.b; }
+static inline jv jv_bool(bool b) {
+    jv v = {.t = JV_BOOL};
+    v.u.b = b;
+    return v;
+}
+static inline jv jv_int(int64_t i) {
+    jv v = {.t = JV_INT};
+    v.u.i = i;
+    return v;
+}
+static inline jv jv_float(double f) {
+    jv v = {.t = JV_FLOAT};
+    v.u.f = f;
+    return v;
+}
+static inline jv jv_bigint(double f) {
+    jv v = {.t = JV_FLOAT, .big = 1};
+    v.u.f = f;
+    return v;
+}
+static inline bool jv_is_obj(jv v) {
+    return v.t >= JV_STR;
+}
+static inline bool jv_is_num(jv v) {
+    return v.t == JV_INT || v.t == JV_FLOAT;
+}
+static inline double jv_num(jv v) {
+    return v.t == JV_INT ? (double)v.u.i : v.t == JV_FLOAT ? v.u.f : v.u.b;
+}
 
 /* Errors: record the first one (formatted with its line) and return its code. */
 int jj_fail(jj_rt *rt, int code, int line, const char *fmt, ...)
@@ -250,7 +341,10 @@ void jj_rt_sweep(jj_rt *rt); /* frees every object still live */
 
 void jv_incref(jv v);
 void jv_decref(jj_rt *rt, jv v);
-static inline jv jv_ref(jv v) { jv_incref(v); return v; }
+static inline jv jv_ref(jv v) {
+    jv_incref(v);
+    return v;
+}
 
 /* Constructors return 0 or a negative error (recorded in rt). */
 int jv_str_new(jj_rt *rt, const char *s, size_t n, jv *out);
@@ -281,7 +375,7 @@ void jj_scope_release(jj_rt *rt, jj_scope *sc);
 const char *jv_type_name(jv v); /* "string", "list", ... for messages */
 bool jv_truthy(jv v);
 int jv_loose_eq(jj_rt *rt, jv a, jv b, int line, bool *res); /* JavaScript == (==, !=) */
-bool jv_strict_eq(jv a, jv b); /* === (in, equalto, unique) */
+bool jv_strict_eq(jv a, jv b);                               /* === (in, equalto, unique) */
 
 /* Rendering as {{ v }} does (RuntimeValue.toString). */
 int jv_to_display(jj_rt *rt, jj_buf *b, jv v, int line);
@@ -294,7 +388,7 @@ typedef struct jj_json_opts {
     int indent; /* 0: none */
     bool ensure_ascii, sort_keys;
     const char *item_sep, *key_sep; /* NULL: defaults */
-    bool undef_null; /* undefined -> null (tojson) or undefined (display) */
+    bool undef_null;                /* undefined -> null (tojson) or undefined (display) */
 } jj_json_opts;
 int jv_to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int line);
 int jv_from_json(jj_rt *rt, const json_t *j, jv *out);
@@ -302,8 +396,7 @@ int jv_from_json(jj_rt *rt, const json_t *j, jv *out);
 /* jinja_value.c: total order used by sort/dictsort/min/max: <0, 0, >0; error for mixed types. */
 int jv_compare(jj_rt *rt, jv a, jv b, bool case_sensitive, int line, int *res);
 /* Stable sort of items[0..n) by jv_compare (keyed by keys[] when non-NULL). */
-int jj_sort(jj_rt *rt, jv *items, jv *keys, size_t n, bool case_sensitive, bool reverse,
-            int line);
+int jj_sort(jj_rt *rt, jv *items, jv *keys, size_t n, bool case_sensitive, bool reverse, int line);
 
 /* -------------------------------------- eval (jinja_eval.c) and statements (jinja_exec.c) */
 
@@ -336,10 +429,9 @@ int jj_getattr(jj_rt *rt, jv obj, const char *name, size_t n, int line, jv *out)
 
 /* ---------------------------------------------------- filters/tests (jinja_filters.c) */
 
-int jj_filter(jj_rt *rt, const char *name, size_t n, jv operand, jj_args *args,
-              jj_scope *sc, int line, jv *out);
-int jj_test(jj_rt *rt, const char *name, size_t n, jv operand, jj_args *args, int line,
-            bool *res);
+int jj_filter(jj_rt *rt, const char *name, size_t n, jv operand, jj_args *args, jj_scope *sc,
+              int line, jv *out);
+int jj_test(jj_rt *rt, const char *name, size_t n, jv operand, jj_args *args, int line, bool *res);
 /* Value at a dotted attribute path ("a.b.0"), UNDEF when missing. Borrowed. */
 jv jj_attr_path(jv item, const char *path, size_t n);
 
@@ -358,7 +450,6 @@ const char *jj_method_name(int id);
 /* String operations shared by filters and methods (results are new strings). */
 int jj_str_strip(jj_rt *rt, jv s, jv *chars, bool left, bool right, jv *out);
 int jj_str_replace(jj_rt *rt, jv s, jv old, jv new_, int64_t count, jv *out);
-int jj_str_case(jj_rt *rt, jv s, int mode /* 0 lower 1 upper 2 title 3 capitalize */,
-                jv *out);
+int jj_str_case(jj_rt *rt, jv s, int mode /* 0 lower 1 upper 2 title 3 capitalize */, jv *out);
 
 #endif

@@ -119,7 +119,9 @@ oom:
     return -1;
 }
 
-static size_t skip_ws(const char *s, size_t n, size_t i) { return i + jj_space_prefix(s + i, n - i); }
+static size_t skip_ws(const char *s, size_t n, size_t i) {
+    return i + jj_space_prefix(s + i, n - i);
+}
 
 /* template.replace(/([#%-]})\n/g, "$1"): the newline after a block tag goes */
 static size_t generation_tag(const char *s, size_t n, size_t i, bool *l, bool *r) {
@@ -128,7 +130,8 @@ static size_t generation_tag(const char *s, size_t n, size_t i, bool *l, bool *r
     *l = j < n && s[j] == '-';
     if (*l) j++;
     j = skip_ws(s, n, j);
-    if (n - j >= 3 && !memcmp(s + j, "end", 3) && n - j >= 13 && !memcmp(s + j + 3, "generation", 10))
+    if (n - j >= 3 && !memcmp(s + j, "end", 3) && n - j >= 13 &&
+        !memcmp(s + j + 3, "generation", 10))
         j += 3;
     if (n - j < 10 || memcmp(s + j, "generation", 10)) return 0;
     j = skip_ws(s, n, j + 10);
@@ -231,7 +234,9 @@ static int push(lexer *lx, jj_tok_type type, const char *s, size_t n, size_t pos
     return 0;
 }
 
-static jj_tok_type last_type(const lexer *lx) { return lx->nt ? lx->toks[lx->nt - 1].type : TK_EOF; }
+static jj_tok_type last_type(const lexer *lx) {
+    return lx->nt ? lx->toks[lx->nt - 1].type : TK_EOF;
+}
 
 static void strip_trailing_ws(lexer *lx) {
     if (lx->nt && lx->toks[lx->nt - 1].type == TK_TEXT) {
@@ -241,7 +246,9 @@ static void strip_trailing_ws(lexer *lx) {
     }
 }
 
-static void skip_leading_ws(lexer *lx) { lx->i = skip_ws(lx->s, lx->n, lx->i); }
+static void skip_leading_ws(lexer *lx) {
+    lx->i = skip_ws(lx->s, lx->n, lx->i);
+}
 
 static bool at(const lexer *lx, const char *lit) {
     size_t l = strlen(lit);
@@ -262,20 +269,34 @@ static int lex_string(lexer *lx) {
     uint32_t pending_hi = 0; /* a \uD800-\uDBFF waiting for its low half */
     int rc = 0;
     for (;;) {
-        if (lx->i >= lx->n) { rc = lx_fail(lx, FR_EFORMAT, start, "unterminated string literal", NULL); goto out; }
+        if (lx->i >= lx->n) {
+            rc = lx_fail(lx, FR_EFORMAT, start, "unterminated string literal", NULL);
+            goto out;
+        }
         char c = lx->s[lx->i];
         if (c == q) break;
         uint32_t cp = 0;
         bool is_cp = false;
         if (c == '\\') {
-            if (++lx->i >= lx->n) { rc = lx_fail(lx, FR_EFORMAT, start, "unterminated string literal", NULL); goto out; }
+            if (++lx->i >= lx->n) {
+                rc = lx_fail(lx, FR_EFORMAT, start, "unterminated string literal", NULL);
+                goto out;
+            }
             char e = lx->s[lx->i++];
             if (e == 'x' || e == 'u') {
                 size_t len = e == 'x' ? 2 : 4;
-                if (lx->n - lx->i < len) { rc = lx_fail(lx, FR_EFORMAT, start, "invalid hexadecimal escape in string", NULL); goto out; }
+                if (lx->n - lx->i < len) {
+                    rc = lx_fail(lx, FR_EFORMAT, start, "invalid hexadecimal escape in string",
+                                 NULL);
+                    goto out;
+                }
                 for (size_t k = 0; k < len; k++) {
                     int h = hexval((unsigned char)lx->s[lx->i + k]);
-                    if (h < 0) { rc = lx_fail(lx, FR_EFORMAT, start, "invalid hexadecimal escape in string", NULL); goto out; }
+                    if (h < 0) {
+                        rc = lx_fail(lx, FR_EFORMAT, start, "invalid hexadecimal escape in string",
+                                     NULL);
+                        goto out;
+                    }
                     cp = cp * 16 + (uint32_t)h;
                 }
                 lx->i += len;
@@ -305,7 +326,10 @@ static int lex_string(lexer *lx) {
         }
         if (is_cp) {
             char u[4];
-            if (cp >= 0xd800 && cp <= 0xdbff) { pending_hi = cp; continue; }
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                pending_hi = cp;
+                continue;
+            }
             if (cp >= 0xdc00 && cp <= 0xdfff) cp = 0xfffd;
             if (jj_buf_put(&b, u, jj_utf8_put(u, cp))) goto oom;
         } else {
@@ -331,8 +355,12 @@ oom:
     return fr_fail(lx->err, FR_ENOMEM, "out of memory tokenizing the template");
 }
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static bool is_word(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+static bool is_word(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
 
 /* If a {% raw %} tag starts at lx->i ("{%" or "{%-"), consumes through its endraw. */
 static int try_raw(lexer *lx, bool *done) {
@@ -374,13 +402,17 @@ static int try_raw(lexer *lx, bool *done) {
     return lx_fail(lx, FR_EFORMAT, start, "unterminated raw block (missing endraw)", NULL);
 }
 
-static const struct { const char *seq; jj_tok_type type; } k_table[] = {
+static const struct {
+    const char *seq;
+    jj_tok_type type;
+} k_table[] = {
     {"{%", TK_OPEN_STMT}, {"%}", TK_CLOSE_STMT}, {"{{", TK_OPEN_EXPR}, {"}}", TK_CLOSE_EXPR},
-    {"(", TK_LPAREN}, {")", TK_RPAREN}, {"{", TK_LBRACE}, {"}", TK_RBRACE},
-    {"[", TK_LBRACKET}, {"]", TK_RBRACKET}, {",", TK_COMMA}, {".", TK_DOT}, {":", TK_COLON},
-    {"|", TK_PIPE}, {"<=", TK_CMP}, {">=", TK_CMP}, {"==", TK_CMP}, {"!=", TK_CMP},
-    {"<", TK_CMP}, {">", TK_CMP}, {"+", TK_ADD}, {"-", TK_ADD}, {"~", TK_ADD},
-    {"**", TK_POW}, {"*", TK_MUL}, {"//", TK_MUL}, {"/", TK_MUL}, {"%", TK_MUL},
+    {"(", TK_LPAREN},     {")", TK_RPAREN},      {"{", TK_LBRACE},     {"}", TK_RBRACE},
+    {"[", TK_LBRACKET},   {"]", TK_RBRACKET},    {",", TK_COMMA},      {".", TK_DOT},
+    {":", TK_COLON},      {"|", TK_PIPE},        {"<=", TK_CMP},       {">=", TK_CMP},
+    {"==", TK_CMP},       {"!=", TK_CMP},        {"<", TK_CMP},        {">", TK_CMP},
+    {"+", TK_ADD},        {"-", TK_ADD},         {"~", TK_ADD},        {"**", TK_POW},
+    {"*", TK_MUL},        {"//", TK_MUL},        {"/", TK_MUL},        {"%", TK_MUL},
     {"=", TK_EQUALS},
 };
 
@@ -392,8 +424,9 @@ static int tokenize(lexer *lx) {
         if (lx->nt == 0 || lt == TK_CLOSE_STMT || lt == TK_CLOSE_EXPR || lt == TK_COMMENT ||
             lt == TK_RAW) {
             size_t st = lx->i;
-            while (lx->i < n && !(s[lx->i] == '{' && lx->i + 1 < n &&
-                                  (s[lx->i + 1] == '%' || s[lx->i + 1] == '{' || s[lx->i + 1] == '#')))
+            while (lx->i < n &&
+                   !(s[lx->i] == '{' && lx->i + 1 < n &&
+                     (s[lx->i + 1] == '%' || s[lx->i + 1] == '{' || s[lx->i + 1] == '#')))
                 lx->i++;
             if (lx->i > st) {
                 if (push(lx, TK_TEXT, s + st, lx->i - st, st)) return FR_ENOMEM;
@@ -407,7 +440,8 @@ static int tokenize(lexer *lx) {
             if (strip_before) lx->i++;
             size_t cst = lx->i;
             while (!(lx->i + 1 < n && s[lx->i] == '#' && s[lx->i + 1] == '}')) {
-                if (lx->i + 2 >= n) return lx_fail(lx, FR_EFORMAT, here, "unterminated comment (missing #})", NULL);
+                if (lx->i + 2 >= n)
+                    return lx_fail(lx, FR_EFORMAT, here, "unterminated comment (missing #})", NULL);
                 lx->i++;
             }
             bool strip_after = lx->i > cst && s[lx->i - 1] == '-';
@@ -458,7 +492,8 @@ static int tokenize(lexer *lx) {
                 char d[4] = {'\'', c, '\'', 0};
                 return lx_fail(lx, FR_EFORMAT, here, "unexpected character ", d);
             }
-            if (!(t == TK_IDENT || t == TK_NUM || t == TK_STR || t == TK_RPAREN || t == TK_RBRACKET)) {
+            if (!(t == TK_IDENT || t == TK_NUM || t == TK_STR || t == TK_RPAREN ||
+                  t == TK_RBRACKET)) {
                 lx->i++;
                 size_t d0 = lx->i;
                 while (lx->i < n && is_digit(s[lx->i])) lx->i++;
@@ -478,9 +513,12 @@ static int tokenize(lexer *lx) {
             if (!at(lx, k_table[k].seq)) continue;
             size_t l = strlen(k_table[k].seq);
             if (push(lx, type, s + here, l, here)) return FR_ENOMEM;
-            if (type == TK_OPEN_EXPR) lx->curly = 0;
-            else if (type == TK_LBRACE) lx->curly++;
-            else if (type == TK_RBRACE) lx->curly--;
+            if (type == TK_OPEN_EXPR)
+                lx->curly = 0;
+            else if (type == TK_LBRACE)
+                lx->curly++;
+            else if (type == TK_RBRACE)
+                lx->curly--;
             lx->i += l;
             matched = true;
             break;
@@ -493,7 +531,8 @@ static int tokenize(lexer *lx) {
         }
         if (is_digit(c)) {
             while (lx->i < n && is_digit(s[lx->i])) lx->i++;
-            if (last_type(lx) != TK_DOT && lx->i + 1 < n && s[lx->i] == '.' && is_digit(s[lx->i + 1])) {
+            if (last_type(lx) != TK_DOT && lx->i + 1 < n && s[lx->i] == '.' &&
+                is_digit(s[lx->i + 1])) {
                 lx->i++;
                 while (lx->i < n && is_digit(s[lx->i])) lx->i++;
             }
@@ -533,7 +572,10 @@ int jj_lex(jj_tok **toks, size_t *ntoks, jj_arena *a, const char *src, size_t le
     }
     /* the token texts point into the preprocessed source, kept in the arena */
     char *keep = jj_arena_dup(a, t.s, t.n);
-    if (!keep) { rc = fr_fail(err, FR_ENOMEM, "out of memory reading the template"); goto out; }
+    if (!keep) {
+        rc = fr_fail(err, FR_ENOMEM, "out of memory reading the template");
+        goto out;
+    }
     lx.s = keep;
     lx.n = t.n;
     lx.a = a;
@@ -541,7 +583,10 @@ int jj_lex(jj_tok **toks, size_t *ntoks, jj_arena *a, const char *src, size_t le
     lx.pp = &t;
     rc = tokenize(&lx);
     if (rc) goto out;
-    if (push(&lx, TK_EOF, "", 0, lx.n)) { rc = FR_ENOMEM; goto out; }
+    if (push(&lx, TK_EOF, "", 0, lx.n)) {
+        rc = FR_ENOMEM;
+        goto out;
+    }
     /* line numbers: newlines still in the text plus removed ones (positions sorted) */
     {
         size_t k = 0, g = 0;
@@ -549,12 +594,18 @@ int jj_lex(jj_tok **toks, size_t *ntoks, jj_arena *a, const char *src, size_t le
         for (size_t ti = 0; ti < lx.nt; ti++) {
             size_t p = lx.pos[ti];
             for (; k < p && k < lx.n; k++) line += lx.s[k] == '\n';
-            while (g < t.ng && t.ghost[g] <= p) { line++; g++; }
+            while (g < t.ng && t.ghost[g] <= p) {
+                line++;
+                g++;
+            }
             lx.toks[ti].line = line;
         }
     }
     jj_tok *out = jj_arena_alloc(a, lx.nt * sizeof *out);
-    if (!out) { rc = fr_fail(err, FR_ENOMEM, "out of memory tokenizing the template"); goto out; }
+    if (!out) {
+        rc = fr_fail(err, FR_ENOMEM, "out of memory tokenizing the template");
+        goto out;
+    }
     memcpy(out, lx.toks, lx.nt * sizeof *out);
     *toks = out;
     *ntoks = lx.nt;
@@ -568,33 +619,60 @@ out:
 
 const char *jj_tok_name(jj_tok_type t) {
     switch (t) {
-    case TK_EOF: return "end of template";
-    case TK_TEXT: return "text";
-    case TK_NUM: return "number";
-    case TK_STR: return "string";
-    case TK_IDENT: return "name";
-    case TK_EQUALS: return "'='";
-    case TK_LPAREN: return "'('";
-    case TK_RPAREN: return "')'";
-    case TK_OPEN_STMT: return "'{%'";
-    case TK_CLOSE_STMT: return "'%}'";
-    case TK_OPEN_EXPR: return "'{{'";
-    case TK_CLOSE_EXPR: return "'}}'";
-    case TK_LBRACKET: return "'['";
-    case TK_RBRACKET: return "']'";
-    case TK_LBRACE: return "'{'";
-    case TK_RBRACE: return "'}'";
-    case TK_COMMA: return "','";
-    case TK_DOT: return "'.'";
-    case TK_COLON: return "':'";
-    case TK_PIPE: return "'|'";
-    case TK_ADD: return "operator";
-    case TK_MUL: return "operator";
-    case TK_POW: return "'**'";
-    case TK_CMP: return "comparison";
-    case TK_UNARY: return "unary operator";
-    case TK_COMMENT: return "comment";
-    case TK_RAW: return "raw text";
+    case TK_EOF:
+        return "end of template";
+    case TK_TEXT:
+        return "text";
+    case TK_NUM:
+        return "number";
+    case TK_STR:
+        return "string";
+    case TK_IDENT:
+        return "name";
+    case TK_EQUALS:
+        return "'='";
+    case TK_LPAREN:
+        return "'('";
+    case TK_RPAREN:
+        return "')'";
+    case TK_OPEN_STMT:
+        return "'{%'";
+    case TK_CLOSE_STMT:
+        return "'%}'";
+    case TK_OPEN_EXPR:
+        return "'{{'";
+    case TK_CLOSE_EXPR:
+        return "'}}'";
+    case TK_LBRACKET:
+        return "'['";
+    case TK_RBRACKET:
+        return "']'";
+    case TK_LBRACE:
+        return "'{'";
+    case TK_RBRACE:
+        return "'}'";
+    case TK_COMMA:
+        return "','";
+    case TK_DOT:
+        return "'.'";
+    case TK_COLON:
+        return "':'";
+    case TK_PIPE:
+        return "'|'";
+    case TK_ADD:
+        return "operator";
+    case TK_MUL:
+        return "operator";
+    case TK_POW:
+        return "'**'";
+    case TK_CMP:
+        return "comparison";
+    case TK_UNARY:
+        return "unary operator";
+    case TK_COMMENT:
+        return "comment";
+    case TK_RAW:
+        return "raw text";
     }
     return "token";
 }

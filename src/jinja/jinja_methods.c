@@ -2,8 +2,7 @@
  * lstrip/rstrip with chars, title, capitalize, startswith/endswith, split/rsplit, replace,
  * find/rfind, count, format, join, splitlines, is*), list (append, pop, insert, extend,
  * index, count, remove), dict (get, items, keys, values, dictsort, pop, update, setdefault,
- * copy) — and the globals (namespace, range, raise_exception, strftime_now, dict, true/
- * false/none in both spellings). Semantics as @huggingface/jinja where it defines them
+ * copy). Semantics as @huggingface/jinja where it defines them
  * (no-argument strip trims JavaScript whitespace, title/capitalize change only first
  * letters, dict.get of a missing key is none), otherwise Python's. */
 #include "jinja/jinja_int.h"
@@ -11,27 +10,65 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum {
-    M_UPPER, M_LOWER, M_STRIP, M_LSTRIP, M_RSTRIP, M_TITLE, M_CAPITALIZE, M_STARTSWITH,
-    M_ENDSWITH, M_SPLIT, M_RSPLIT, M_REPLACE, M_FIND, M_RFIND, M_COUNT, M_FORMAT, M_JOIN,
-    M_SPLITLINES, M_ISDIGIT, M_ISALPHA, M_ISALNUM, M_ISSPACE, M_ISLOWER, M_ISUPPER,
+    M_UPPER,
+    M_LOWER,
+    M_STRIP,
+    M_LSTRIP,
+    M_RSTRIP,
+    M_TITLE,
+    M_CAPITALIZE,
+    M_STARTSWITH,
+    M_ENDSWITH,
+    M_SPLIT,
+    M_RSPLIT,
+    M_REPLACE,
+    M_FIND,
+    M_RFIND,
+    M_COUNT,
+    M_FORMAT,
+    M_JOIN,
+    M_SPLITLINES,
+    M_ISDIGIT,
+    M_ISALPHA,
+    M_ISALNUM,
+    M_ISSPACE,
+    M_ISLOWER,
+    M_ISUPPER,
     M_STR_END,
-    M_APPEND = M_STR_END, M_POP, M_INSERT, M_EXTEND, M_INDEX, M_LCOUNT, M_REMOVE, M_LIST_END,
-    M_GET = M_LIST_END, M_ITEMS, M_KEYS, M_VALUES, M_DICTSORT, M_DPOP, M_UPDATE, M_SETDEFAULT,
-    M_COPY, M_DICT_END,
+    M_APPEND = M_STR_END,
+    M_POP,
+    M_INSERT,
+    M_EXTEND,
+    M_INDEX,
+    M_LCOUNT,
+    M_REMOVE,
+    M_LIST_END,
+    M_GET = M_LIST_END,
+    M_ITEMS,
+    M_KEYS,
+    M_VALUES,
+    M_DICTSORT,
+    M_DPOP,
+    M_UPDATE,
+    M_SETDEFAULT,
+    M_COPY,
+    M_DICT_END,
 };
 
 static const char *const k_methods[M_DICT_END] = {
-    "upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "startswith",
-    "endswith", "split", "rsplit", "replace", "find", "rfind", "count", "format", "join",
-    "splitlines", "isdigit", "isalpha", "isalnum", "isspace", "islower", "isupper",
-    "append", "pop", "insert", "extend", "index", "count", "remove",
-    "get", "items", "keys", "values", "dictsort", "pop", "update", "setdefault", "copy",
+    "upper",      "lower",    "strip",   "lstrip",     "rstrip",  "title",   "capitalize",
+    "startswith", "endswith", "split",   "rsplit",     "replace", "find",    "rfind",
+    "count",      "format",   "join",    "splitlines", "isdigit", "isalpha", "isalnum",
+    "isspace",    "islower",  "isupper", "append",     "pop",     "insert",  "extend",
+    "index",      "count",    "remove",  "get",        "items",   "keys",    "values",
+    "dictsort",   "pop",      "update",  "setdefault", "copy",
 };
 
-const char *jj_method_name(int id) { return id >= 0 && id < M_DICT_END ? k_methods[id] : "?"; }
+const char *jj_method_name(int id) {
+    return id >= 0 && id < M_DICT_END ? k_methods[id] : "?";
+}
 
 static int find_in(int lo, int hi, const char *name, size_t n) {
     for (int i = lo; i < hi; i++)
@@ -41,10 +78,14 @@ static int find_in(int lo, int hi, const char *name, size_t n) {
 
 int jj_method_find(jv self, const char *name, size_t n) {
     switch (self.t) {
-    case JV_STR: return find_in(0, M_STR_END, name, n);
-    case JV_LIST: return find_in(M_STR_END, M_LIST_END, name, n);
-    case JV_DICT: return find_in(M_LIST_END, M_DICT_END, name, n);
-    default: return -1;
+    case JV_STR:
+        return find_in(0, M_STR_END, name, n);
+    case JV_LIST:
+        return find_in(M_STR_END, M_LIST_END, name, n);
+    case JV_DICT:
+        return find_in(M_LIST_END, M_DICT_END, name, n);
+    default:
+        return -1;
     }
 }
 
@@ -56,15 +97,22 @@ static int out_fail(jj_rt *rt) {
 
 static int want_str(jj_rt *rt, jv *v, const char *what, int line) {
     if (!v || v->t != JV_STR)
-        return jj_fail(rt, FR_EINVAL, line, "%s must be a string, not %s", what, v ? jv_type_name(*v) : "missing");
+        return jj_fail(rt, FR_EINVAL, line, "%s must be a string, not %s", what,
+                       v ? jv_type_name(*v) : "missing");
     return 0;
 }
 
 static int opt_int(jj_rt *rt, jv *v, int64_t def, const char *what, int line, int64_t *out) {
     *out = def;
     if (!v || v->t == JV_NONE || v->t == JV_UNDEF) return 0;
-    if (v->t == JV_INT) { *out = v->u.i; return 0; }
-    if (v->t == JV_BOOL) { *out = v->u.b; return 0; }
+    if (v->t == JV_INT) {
+        *out = v->u.i;
+        return 0;
+    }
+    if (v->t == JV_BOOL) {
+        *out = v->u.b;
+        return 0;
+    }
     return jj_fail(rt, FR_EINVAL, line, "%s must be an integer, not %s", what, jv_type_name(*v));
 }
 
@@ -78,7 +126,10 @@ int jj_str_case(jj_rt *rt, jv s, int mode, jv *out) {
     if (mode <= 1) { /* lower / upper: full Unicode mapping */
         jj_buf b;
         jj_new_buf(rt, &b);
-        if (jj_case_convert(&b, p, n, mode == 1)) { jj_buf_free(&b); return out_fail(rt); }
+        if (jj_case_convert(&b, p, n, mode == 1)) {
+            jj_buf_free(&b);
+            return out_fail(rt);
+        }
         return jv_str_from_buf(rt, &b, out);
     }
     if (mode == 3 && n) { /* capitalize: first character upper, the rest unchanged */
@@ -86,14 +137,18 @@ int jj_str_case(jj_rt *rt, jv s, int mode, jv *out) {
         size_t l = jj_utf8_next(p, n, &cp);
         jj_buf b;
         jj_new_buf(rt, &b);
-        if (jj_case_convert(&b, p, l, true) || jj_buf_put(&b, p + l, n - l)) { jj_buf_free(&b); return out_fail(rt); }
+        if (jj_case_convert(&b, p, l, true) || jj_buf_put(&b, p + l, n - l)) {
+            jj_buf_free(&b);
+            return out_fail(rt);
+        }
         return jv_str_from_buf(rt, &b, out);
     }
     if (jv_str_new(rt, p, n, out)) return rt->status;
     char *d = out->u.s->data;
     for (size_t i = 0; mode == 2 && i < n; i++) { /* title: JavaScript /\b\w/g -> upper (ASCII) */
         unsigned char c = (unsigned char)d[i];
-        if ((i == 0 || !is_word((unsigned char)d[i - 1])) && c >= 'a' && c <= 'z') d[i] = (char)(c - 32);
+        if ((i == 0 || !is_word((unsigned char)d[i - 1])) && c >= 'a' && c <= 'z')
+            d[i] = (char)(c - 32);
     }
     return 0;
 }
@@ -115,7 +170,8 @@ int jj_str_strip(jj_rt *rt, jv s, jv *chars, bool left, bool right, jv *out) {
         if (left) a = jj_space_prefix(p, n);
         if (right && a < n) b = n - jj_space_suffix(p + a, n - a);
     } else {
-        if (chars->t != JV_STR) return jj_fail(rt, FR_EINVAL, 0, "strip characters must be a string");
+        if (chars->t != JV_STR)
+            return jj_fail(rt, FR_EINVAL, 0, "strip characters must be a string");
         const char *cs = chars->u.s->data;
         size_t cn = chars->u.s->len;
         while (left && a < n) {
@@ -210,7 +266,10 @@ static int str_split(jj_rt *rt, jv s, jv *sepv, int64_t maxsplit, bool rev, int 
         while (1) {
             e -= jj_space_suffix(p, e);
             if (e == 0) break;
-            if (k == maxsplit) { if (push_str(rt, *out, p, e)) return rt->status; break; }
+            if (k == maxsplit) {
+                if (push_str(rt, *out, p, e)) return rt->status;
+                break;
+            }
             size_t j = e;
             while (j > 0) {
                 size_t st = jj_utf8_prev(p, j);
@@ -224,7 +283,8 @@ static int str_split(jj_rt *rt, jv s, jv *sepv, int64_t maxsplit, bool rev, int 
             e = j;
         }
     } else {
-        if (sepv->t != JV_STR) return jj_fail(rt, FR_EINVAL, line, "split separator must be a string");
+        if (sepv->t != JV_STR)
+            return jj_fail(rt, FR_EINVAL, line, "split separator must be a string");
         const char *sp = sepv->u.s->data;
         size_t sn = sepv->u.s->len;
         if (!sn) return jj_fail(rt, FR_EINVAL, line, "empty separator");
@@ -244,7 +304,10 @@ static int str_split(jj_rt *rt, jv s, jv *sepv, int64_t maxsplit, bool rev, int 
         while (k < maxsplit && e >= sn) {
             size_t j = e - sn + 1, found = SIZE_MAX;
             while (j-- > 0)
-                if (!memcmp(p + j, sp, sn)) { found = j; break; }
+                if (!memcmp(p + j, sp, sn)) {
+                    found = j;
+                    break;
+                }
             if (found == SIZE_MAX) break;
             if (push_str(rt, *out, p + found + sn, e - found - sn)) return rt->status;
             e = found;
@@ -262,7 +325,9 @@ static int str_split(jj_rt *rt, jv s, jv *sepv, int64_t maxsplit, bool rev, int 
     return 0;
 }
 
-static int64_t cp_index(const char *s, size_t byte) { return (int64_t)jj_cp_count(s, byte); }
+static int64_t cp_index(const char *s, size_t byte) {
+    return (int64_t)jj_cp_count(s, byte);
+}
 
 static bool prefix_match(jv s, jv pre, bool end) {
     size_t n = s.u.s->len, m = pre.u.s->len;
@@ -283,32 +348,49 @@ static int str_format(jj_rt *rt, jv s, jj_args *args, int line, jv *out) {
             i++;
             continue;
         }
-        if (c == '}') { jj_buf_free(&b); return jj_fail(rt, FR_EINVAL, line, "single '}' in format string"); }
+        if (c == '}') {
+            jj_buf_free(&b);
+            return jj_fail(rt, FR_EINVAL, line, "single '}' in format string");
+        }
         if (c != '{') {
             if (jj_buf_putc(&b, c)) goto big;
             continue;
         }
         const char *close = memchr(p + i, '}', n - i);
-        if (!close) { jj_buf_free(&b); return jj_fail(rt, FR_EINVAL, line, "single '{' in format string"); }
+        if (!close) {
+            jj_buf_free(&b);
+            return jj_fail(rt, FR_EINVAL, line, "single '{' in format string");
+        }
         const char *f = p + i + 1;
         size_t fl = (size_t)(close - f);
         const char *colon = memchr(f, ':', fl);
         const char *bang = memchr(f, '!', fl);
         if (colon || bang) {
             jj_buf_free(&b);
-            return jj_fail(rt, FR_EUNSUP, line, "unsupported format spec in '%.*s'", (int)fl + 2, f - 1);
+            return jj_fail(rt, FR_EUNSUP, line, "unsupported format spec in '%.*s'", (int)fl + 2,
+                           f - 1);
         }
         jv *v = NULL;
-        if (fl == 0) v = jj_arg(args, (int)auto_i++, NULL);
-        else if (f[0] >= '0' && f[0] <= '9') v = jj_arg(args, atoi(f), NULL);
+        if (fl == 0)
+            v = jj_arg(args, (int)auto_i++, NULL);
+        else if (f[0] >= '0' && f[0] <= '9')
+            v = jj_arg(args, atoi(f), NULL);
         else {
             for (size_t k = 0; k < args->nkw; k++)
                 if (args->kwlen[k] == fl && !memcmp(args->kw[k], f, fl)) v = &args->kwv[k];
         }
-        if (!v) { jj_buf_free(&b); return jj_fail(rt, FR_EINVAL, line, "format: no argument for '{%.*s}'", (int)fl, f); }
-        if (v->t == JV_NONE) { if (jj_buf_puts(&b, "None")) goto big; }
-        else if (v->t == JV_BOOL) { if (jj_buf_puts(&b, v->u.b ? "True" : "False")) goto big; }
-        else if (jv_to_display(rt, &b, *v, line)) { jj_buf_free(&b); return rt->status; }
+        if (!v) {
+            jj_buf_free(&b);
+            return jj_fail(rt, FR_EINVAL, line, "format: no argument for '{%.*s}'", (int)fl, f);
+        }
+        if (v->t == JV_NONE) {
+            if (jj_buf_puts(&b, "None")) goto big;
+        } else if (v->t == JV_BOOL) {
+            if (jj_buf_puts(&b, v->u.b ? "True" : "False")) goto big;
+        } else if (jv_to_display(rt, &b, *v, line)) {
+            jj_buf_free(&b);
+            return rt->status;
+        }
         i = (size_t)(close - p);
     }
     return jv_str_from_buf(rt, &b, out);
@@ -326,12 +408,26 @@ static int str_pred(jv s, int id) {
         unsigned char c = (unsigned char)p[i];
         bool dig = c >= '0' && c <= '9', lo = c >= 'a' && c <= 'z', up = c >= 'A' && c <= 'Z';
         switch (id) {
-        case M_ISDIGIT: if (!dig) return false; break;
-        case M_ISALPHA: if (!lo && !up) return false; break;
-        case M_ISALNUM: if (!lo && !up && !dig) return false; break;
-        case M_ISSPACE: if (!(c == ' ' || (c >= 9 && c <= 13))) return false; break;
-        case M_ISLOWER: if (up) return false; any_cased |= lo; break;
-        case M_ISUPPER: if (lo) return false; any_cased |= up; break;
+        case M_ISDIGIT:
+            if (!dig) return false;
+            break;
+        case M_ISALPHA:
+            if (!lo && !up) return false;
+            break;
+        case M_ISALNUM:
+            if (!lo && !up && !dig) return false;
+            break;
+        case M_ISSPACE:
+            if (!(c == ' ' || (c >= 9 && c <= 13))) return false;
+            break;
+        case M_ISLOWER:
+            if (up) return false;
+            any_cased |= lo;
+            break;
+        case M_ISUPPER:
+            if (lo) return false;
+            any_cased |= up;
+            break;
         }
     }
     return (id == M_ISLOWER || id == M_ISUPPER) ? any_cased : true;
@@ -342,26 +438,37 @@ static int str_pred(jv s, int id) {
 static int str_method(jj_rt *rt, int id, jv s, jj_args *a, int line, jv *out) {
     jv *a0 = jj_arg(a, 0, NULL), *a1 = jj_arg(a, 1, NULL);
     switch (id) {
-    case M_UPPER: return jj_str_case(rt, s, 1, out);
-    case M_LOWER: return jj_str_case(rt, s, 0, out);
-    case M_TITLE: return jj_str_case(rt, s, 2, out);
-    case M_CAPITALIZE: return jj_str_case(rt, s, 3, out);
-    case M_STRIP: return jj_str_strip(rt, s, jj_arg(a, 0, "chars"), true, true, out);
-    case M_LSTRIP: return jj_str_strip(rt, s, jj_arg(a, 0, "chars"), true, false, out);
-    case M_RSTRIP: return jj_str_strip(rt, s, jj_arg(a, 0, "chars"), false, true, out);
+    case M_UPPER:
+        return jj_str_case(rt, s, 1, out);
+    case M_LOWER:
+        return jj_str_case(rt, s, 0, out);
+    case M_TITLE:
+        return jj_str_case(rt, s, 2, out);
+    case M_CAPITALIZE:
+        return jj_str_case(rt, s, 3, out);
+    case M_STRIP:
+        return jj_str_strip(rt, s, jj_arg(a, 0, "chars"), true, true, out);
+    case M_LSTRIP:
+        return jj_str_strip(rt, s, jj_arg(a, 0, "chars"), true, false, out);
+    case M_RSTRIP:
+        return jj_str_strip(rt, s, jj_arg(a, 0, "chars"), false, true, out);
     case M_STARTSWITH:
     case M_ENDSWITH: {
         jv *pre = jj_arg(a, 0, "prefix");
         bool end = id == M_ENDSWITH, hit = false;
-        if (pre && pre->t == JV_STR) hit = prefix_match(s, *pre, end);
+        if (pre && pre->t == JV_STR)
+            hit = prefix_match(s, *pre, end);
         else if (pre && pre->t == JV_LIST) {
             for (size_t i = 0; i < pre->u.l->n && !hit; i++) {
                 jv x = pre->u.l->items[i];
-                if (x.t != JV_STR) return jj_fail(rt, FR_EINVAL, line, "%s() tuple items must be strings", k_methods[id]);
+                if (x.t != JV_STR)
+                    return jj_fail(rt, FR_EINVAL, line, "%s() tuple items must be strings",
+                                   k_methods[id]);
                 hit = prefix_match(s, x, end);
             }
         } else {
-            return jj_fail(rt, FR_EINVAL, line, "%s() takes a string or a list of strings", k_methods[id]);
+            return jj_fail(rt, FR_EINVAL, line, "%s() takes a string or a list of strings",
+                           k_methods[id]);
         }
         *out = jv_bool(hit);
         return 0;
@@ -369,7 +476,8 @@ static int str_method(jj_rt *rt, int id, jv s, jj_args *a, int line, jv *out) {
     case M_SPLIT:
     case M_RSPLIT: {
         int64_t maxsplit;
-        if (opt_int(rt, jj_arg(a, 1, "maxsplit"), -1, "maxsplit", line, &maxsplit)) return rt->status;
+        if (opt_int(rt, jj_arg(a, 1, "maxsplit"), -1, "maxsplit", line, &maxsplit))
+            return rt->status;
         return str_split(rt, s, jj_arg(a, 0, "sep"), maxsplit, id == M_RSPLIT, line, out);
     }
     case M_REPLACE: {
@@ -387,7 +495,8 @@ static int str_method(jj_rt *rt, int id, jv s, jj_args *a, int line, jv *out) {
         size_t n = s.u.s->len, m = a0->u.s->len;
         if (id == M_COUNT) {
             int64_t c = 0;
-            if (!m) c = (int64_t)jj_cp_count(p, n) + 1;
+            if (!m)
+                c = (int64_t)jj_cp_count(p, n) + 1;
             else
                 for (size_t i = 0; i + m <= n;) {
                     const char *h = memmem(p + i, n - i, q, m);
@@ -404,19 +513,29 @@ static int str_method(jj_rt *rt, int id, jv s, jj_args *a, int line, jv *out) {
             if (h) pos = cp_index(p, (size_t)(h - p));
         } else if (m <= n) {
             for (size_t j = n - m + 1; j-- > 0;)
-                if (!memcmp(p + j, q, m)) { pos = cp_index(p, j); break; }
+                if (!memcmp(p + j, q, m)) {
+                    pos = cp_index(p, j);
+                    break;
+                }
         }
         *out = jv_int(pos);
         return 0;
     }
-    case M_FORMAT: return str_format(rt, s, a, line, out);
+    case M_FORMAT:
+        return str_format(rt, s, a, line, out);
     case M_JOIN: {
         if (!a0 || a0->t != JV_LIST) return jj_fail(rt, FR_EINVAL, line, "join() takes a list");
         jj_buf b;
         jj_new_buf(rt, &b);
         for (size_t i = 0; i < a0->u.l->n; i++) {
-            if (i && jj_buf_put(&b, s.u.s->data, s.u.s->len)) { jj_buf_free(&b); return out_fail(rt); }
-            if (jv_to_raw(rt, &b, a0->u.l->items[i], line)) { jj_buf_free(&b); return rt->status; }
+            if (i && jj_buf_put(&b, s.u.s->data, s.u.s->len)) {
+                jj_buf_free(&b);
+                return out_fail(rt);
+            }
+            if (jv_to_raw(rt, &b, a0->u.l->items[i], line)) {
+                jj_buf_free(&b);
+                return rt->status;
+            }
         }
         return jv_str_from_buf(rt, &b, out);
     }
@@ -436,7 +555,9 @@ static int str_method(jj_rt *rt, int id, jv s, jj_args *a, int line, jv *out) {
         if (st < n) return push_str(rt, *out, p + st, n - st);
         return 0;
     }
-    default: *out = jv_bool(str_pred(s, id)); return 0;
+    default:
+        *out = jv_bool(str_pred(s, id));
+        return 0;
     }
 }
 
@@ -488,7 +609,10 @@ static int list_method(jj_rt *rt, int id, jv self, jj_args *a, int line, jv *out
         int64_t c = 0;
         for (size_t i = 0; i < l->n; i++) {
             if (!jv_strict_eq(l->items[i], *a0)) continue;
-            if (id == M_INDEX) { *out = jv_int((int64_t)i); return 0; }
+            if (id == M_INDEX) {
+                *out = jv_int((int64_t)i);
+                return 0;
+            }
             if (id == M_REMOVE) {
                 jv v = l->items[i];
                 memmove(l->items + i, l->items + i + 1, (l->n - i - 1) * sizeof(jv));
@@ -498,7 +622,10 @@ static int list_method(jj_rt *rt, int id, jv self, jj_args *a, int line, jv *out
             }
             c++;
         }
-        if (id == M_LCOUNT) { *out = jv_int(c); return 0; }
+        if (id == M_LCOUNT) {
+            *out = jv_int(c);
+            return 0;
+        }
         return jj_fail(rt, FR_EINVAL, line, "%s(x): x not in list", k_methods[id]);
     }
     }
@@ -536,24 +663,35 @@ static int dict_method(jj_rt *rt, int id, jv self, jj_args *a, int line, jv *out
     case M_DPOP:
     case M_SETDEFAULT: {
         if (!a0 || (a0->t != JV_STR && a0->t != JV_INT))
-            return jj_fail(rt, FR_EINVAL, line, "dict key must be a string, not %s", a0 ? jv_type_name(*a0) : "missing");
+            return jj_fail(rt, FR_EINVAL, line, "dict key must be a string, not %s",
+                           a0 ? jv_type_name(*a0) : "missing");
         jv *def = jj_arg(a, 1, "default");
         jv *v = jv_dict_get_key(d, *a0);
-        if (id == M_GET) { *out = jv_ref(v ? *v : def ? *def : JV_NONE_V); return 0; }
+        if (id == M_GET) {
+            *out = jv_ref(v ? *v : def ? *def : JV_NONE_V);
+            return 0;
+        }
         if (id == M_SETDEFAULT) {
-            if (v) { *out = jv_ref(*v); return 0; }
+            if (v) {
+                *out = jv_ref(*v);
+                return 0;
+            }
             *out = jv_ref(def ? *def : JV_NONE_V);
             return jv_dict_set_key(rt, d, *a0, jv_ref(*out), line);
         }
         if (!v) {
-            if (def) { *out = jv_ref(*def); return 0; }
+            if (def) {
+                *out = jv_ref(*def);
+                return 0;
+            }
             return jj_fail(rt, FR_EINVAL, line, "pop(): key not found");
         }
         *out = jv_ref(*v);
         jv_dict_del(rt, d, *a0);
         return 0;
     }
-    case M_ITEMS: return dict_pairs(rt, d, out);
+    case M_ITEMS:
+        return dict_pairs(rt, d, out);
     case M_KEYS:
     case M_VALUES:
         if (jv_list_new(rt, d->n, out)) return rt->status;
@@ -586,7 +724,8 @@ static int dict_method(jj_rt *rt, int id, jv self, jj_args *a, int line, jv *out
             return rt->status;
         int col = 0;
         if (by) {
-            if (by->t == JV_STR && by->u.s->len == 5 && !memcmp(by->u.s->data, "value", 5)) col = 1;
+            if (by->t == JV_STR && by->u.s->len == 5 && !memcmp(by->u.s->data, "value", 5))
+                col = 1;
             else if (!(by->t == JV_STR && by->u.s->len == 3 && !memcmp(by->u.s->data, "key", 3)))
                 return jj_fail(rt, FR_EINVAL, line, "dictsort: 'by' must be 'key' or 'value'");
         }
@@ -606,144 +745,10 @@ static int dict_method(jj_rt *rt, int id, jv self, jj_args *a, int line, jv *out
 int jj_method_call(jj_rt *rt, int id, jv self, jj_args *args, int line, jv *out) {
     *out = JV_UNDEF_V;
     if (self.t == JV_STR && id < M_STR_END) return str_method(rt, id, self, args, line, out);
-    if (self.t == JV_LIST && id >= M_STR_END && id < M_LIST_END) return list_method(rt, id, self, args, line, out);
-    if (self.t == JV_DICT && id >= M_LIST_END && id < M_DICT_END) return dict_method(rt, id, self, args, line, out);
-    return jj_fail(rt, FR_EINVAL, line, "method '%s' does not apply to %s", jj_method_name(id), jv_type_name(self));
-}
-
-/* ---------------------------------------------------------------- globals */
-
-enum { G_NAMESPACE, G_RANGE, G_RAISE, G_STRFTIME, G_DICT, G_COUNT };
-static const char *const k_globals[G_COUNT] = {"namespace", "range", "raise_exception",
-                                               "strftime_now", "dict"};
-
-const char *jj_global_name(int id) { return id >= 0 && id < G_COUNT ? k_globals[id] : "?"; }
-
-int jj_globals_install(jj_rt *rt, jj_scope *sc) {
-    for (int i = 0; i < G_COUNT; i++) {
-        jv f;
-        if (jv_func_new(rt, FK_GLOBAL, i, &f) || jj_scope_set(rt, sc, k_globals[i], strlen(k_globals[i]), f))
-            return rt->status;
-    }
-    static const char *const consts[6] = {"true", "false", "none", "True", "False", "None"};
-    for (int i = 0; i < 6; i++) {
-        jv v = i % 3 == 2 ? JV_NONE_V : jv_bool(i % 3 == 0);
-        if (jj_scope_set(rt, sc, consts[i], strlen(consts[i]), v)) return rt->status;
-    }
-    return 0;
-}
-
-static int do_strftime(jj_rt *rt, jv fmt, int line, jv *out) {
-    static const char *const months[12] = {"January", "February", "March", "April", "May", "June", "July",
-                                           "August", "September", "October", "November", "December"};
-    static const char *const days[7] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                        "Saturday"};
-    time_t now = rt->lim.now >= 0 ? (time_t)rt->lim.now : time(NULL);
-    struct tm tm;
-    if (!localtime_r(&now, &tm)) return jj_fail(rt, FR_EINVAL, line, "strftime_now: cannot read the clock");
-    const char *p = fmt.u.s->data;
-    size_t n = fmt.u.s->len;
-    jj_buf b;
-    jj_new_buf(rt, &b);
-    for (size_t i = 0; i < n; i++) {
-        char tmp[64];
-        tmp[0] = 0;
-        if (p[i] != '%' || i + 1 >= n) {
-            if (jj_buf_putc(&b, p[i])) goto big;
-            continue;
-        }
-        char c = p[++i];
-        switch (c) {
-        case 'Y': snprintf(tmp, sizeof tmp, "%d", tm.tm_year + 1900); break;
-        case 'y': snprintf(tmp, sizeof tmp, "%02d", tm.tm_year % 100); break;
-        case 'm': snprintf(tmp, sizeof tmp, "%02d", tm.tm_mon + 1); break;
-        case 'd': snprintf(tmp, sizeof tmp, "%02d", tm.tm_mday); break;
-        case 'e': snprintf(tmp, sizeof tmp, "%2d", tm.tm_mday); break;
-        case 'H': snprintf(tmp, sizeof tmp, "%02d", tm.tm_hour); break;
-        case 'I': snprintf(tmp, sizeof tmp, "%02d", tm.tm_hour % 12 ? tm.tm_hour % 12 : 12); break;
-        case 'M': snprintf(tmp, sizeof tmp, "%02d", tm.tm_min); break;
-        case 'S': snprintf(tmp, sizeof tmp, "%02d", tm.tm_sec); break;
-        case 'p': snprintf(tmp, sizeof tmp, "%s", tm.tm_hour < 12 ? "AM" : "PM"); break;
-        case 'j': snprintf(tmp, sizeof tmp, "%03d", tm.tm_yday + 1); break;
-        case 'b': snprintf(tmp, sizeof tmp, "%.3s", months[tm.tm_mon]); break;
-        case 'B': snprintf(tmp, sizeof tmp, "%s", months[tm.tm_mon]); break;
-        case 'a': snprintf(tmp, sizeof tmp, "%.3s", days[tm.tm_wday]); break;
-        case 'A': snprintf(tmp, sizeof tmp, "%s", days[tm.tm_wday]); break;
-        case '%': snprintf(tmp, sizeof tmp, "%%"); break;
-        default: snprintf(tmp, sizeof tmp, "%%%c", c); break;
-        }
-        if (jj_buf_puts(&b, tmp)) goto big;
-    }
-    return jv_str_from_buf(rt, &b, out);
-big:
-    jj_buf_free(&b);
-    return out_fail(rt);
-}
-
-static int ns_from(jj_rt *rt, jv *src, jj_args *a, bool ns, int line, jv *out) {
-    if (jv_dict_new(rt, ns, out)) return rt->status;
-    if (src && src->t == JV_DICT) {
-        for (size_t i = 0; i < src->u.d->n; i++)
-            if (jv_dict_copy_entry(rt, out->u.d, src->u.d, i)) return rt->status;
-    } else if (src && src->t == JV_LIST) {
-        for (size_t i = 0; i < src->u.l->n; i++) {
-            jv pr = src->u.l->items[i];
-            if (pr.t != JV_LIST || pr.u.l->n != 2 || pr.u.l->items[0].t != JV_STR)
-                return jj_fail(rt, FR_EINVAL, line, "%s() expects [key, value] pairs with string keys",
-                               ns ? "namespace" : "dict");
-            if (jv_dict_set_str(rt, out->u.d, pr.u.l->items[0].u.s, jv_ref(pr.u.l->items[1]))) return rt->status;
-        }
-    } else if (src && src->t != JV_UNDEF) {
-        return jj_fail(rt, FR_EINVAL, line, "%s() cannot take a %s", ns ? "namespace" : "dict", jv_type_name(*src));
-    }
-    for (size_t k = 0; k < a->nkw; k++)
-        if (jv_dict_set(rt, out->u.d, a->kw[k], a->kwlen[k], jv_ref(a->kwv[k]))) return rt->status;
-    return 0;
-}
-
-int jj_global_call(jj_rt *rt, int id, jj_args *a, int line, jv *out) {
-    *out = JV_UNDEF_V;
-    switch (id) {
-    case G_NAMESPACE:
-    case G_DICT:
-        if (a->npos > 1) return jj_fail(rt, FR_EINVAL, line, "%s() takes at most 1 positional argument", k_globals[id]);
-        return ns_from(rt, jj_arg(a, 0, NULL), a, id == G_NAMESPACE, line, out);
-    case G_RANGE: {
-        int64_t v[3] = {0, 0, 1};
-        if (a->npos < 1 || a->npos > 3) return jj_fail(rt, FR_EINVAL, line, "range() takes 1 to 3 arguments");
-        for (size_t i = 0; i < a->npos; i++) {
-            jv x = a->pos[i];
-            if (x.t == JV_BOOL) x = jv_int(x.u.b);
-            if (x.t != JV_INT) return jj_fail(rt, FR_EINVAL, line, "range() arguments must be integers, not %s", jv_type_name(x));
-            v[a->npos == 1 ? 1 : i] = x.u.i;
-        }
-        int64_t start = v[0], stop = v[1], step = v[2];
-        if (!step) return jj_fail(rt, FR_EINVAL, line, "range() step must not be zero");
-        double cnt = step > 0 ? ((double)stop - (double)start) / (double)step : ((double)start - (double)stop) / -(double)step;
-        if (cnt > JJ_MAX_RANGE) return jj_fail(rt, FR_ERANGE, line, "range() of more than %d items", JJ_MAX_RANGE);
-        if (jv_list_new(rt, cnt > 0 ? (size_t)cnt + 1 : 0, out)) return rt->status;
-        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-            if (jv_list_push(rt, out->u.l, jv_int(i))) return rt->status;
-            if ((step > 0 && i > INT64_MAX - step) || (step < 0 && i < INT64_MIN - step)) break;
-        }
-        return 0;
-    }
-    case G_RAISE: {
-        jj_buf b;
-        jj_new_buf(rt, &b);
-        jv *m = jj_arg(a, 0, NULL);
-        if (m) jv_to_raw(rt, &b, *m, line);
-        char msg[300];
-        snprintf(msg, sizeof msg, "%.*s", (int)(b.n > 280 ? 280 : b.n), b.p ? b.p : "");
-        jj_buf_free(&b);
-        (void)line; /* the message is the template's own */
-        return jj_fail(rt, FR_EINVAL, 0, "template raised: %s", msg);
-    }
-    case G_STRFTIME: {
-        jv *f = jj_arg(a, 0, "format");
-        if (want_str(rt, f, "strftime_now() format", line)) return rt->status;
-        return do_strftime(rt, *f, line, out);
-    }
-    }
-    return jj_fail(rt, FR_EINVAL, line, "unknown global function");
+    if (self.t == JV_LIST && id >= M_STR_END && id < M_LIST_END)
+        return list_method(rt, id, self, args, line, out);
+    if (self.t == JV_DICT && id >= M_LIST_END && id < M_DICT_END)
+        return dict_method(rt, id, self, args, line, out);
+    return jj_fail(rt, FR_EINVAL, line, "method '%s' does not apply to %s", jj_method_name(id),
+                   jv_type_name(self));
 }

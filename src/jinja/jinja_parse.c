@@ -69,7 +69,11 @@ static int vec_done(parser *p, vec *v, jj_node ***out, size_t *n) {
     *n = v->n;
     if (v->n) {
         *out = jj_arena_alloc(p->a, v->n * sizeof **out);
-        if (!*out) { free(v->p); *v = (vec){0}; return oom(p); }
+        if (!*out) {
+            free(v->p);
+            *v = (vec){0};
+            return oom(p);
+        }
         memcpy(*out, v->p, v->n * sizeof **out);
     }
     free(v->p);
@@ -77,15 +81,21 @@ static int vec_done(parser *p, vec *v, jj_node ***out, size_t *n) {
     return 0;
 }
 
-static const jj_tok *cur(const parser *p) { return &p->t[p->i < p->nt ? p->i : p->nt - 1]; }
+static const jj_tok *cur(const parser *p) {
+    return &p->t[p->i < p->nt ? p->i : p->nt - 1];
+}
 static const jj_tok *peek(const parser *p, size_t k) {
     return &p->t[p->i + k < p->nt ? p->i + k : p->nt - 1];
 }
-static bool is(const parser *p, jj_tok_type t) { return cur(p)->type == t; }
+static bool is(const parser *p, jj_tok_type t) {
+    return cur(p)->type == t;
+}
 static bool tok_is_ident(const jj_tok *t, const char *name) {
     return t->type == TK_IDENT && t->n == strlen(name) && !memcmp(t->s, name, t->n);
 }
-static bool is_ident(const parser *p, const char *name) { return tok_is_ident(cur(p), name); }
+static bool is_ident(const parser *p, const char *name) {
+    return tok_is_ident(cur(p), name);
+}
 static bool is_statement(const parser *p, const char *const *names) {
     if (cur(p)->type != TK_OPEN_STMT) return false;
     const jj_tok *t = peek(p, 1);
@@ -113,7 +123,10 @@ static int expect_ident(parser *p, const char *name) {
 
 static jj_node *node(parser *p, jj_node_kind kind, int line) {
     jj_node *n = jj_arena_alloc(p->a, sizeof *n);
-    if (!n) { oom(p); return NULL; }
+    if (!n) {
+        oom(p);
+        return NULL;
+    }
     n->kind = kind;
     n->line = line;
     n->height = 1;
@@ -170,7 +183,10 @@ static int parse_args(parser *p, bool params, jj_node ***out, size_t *n) {
         const jj_tok *t = cur(p);
         bool kwspread = t->type == TK_POW;
         bool spread = t->type == TK_MUL && t->n == 1 && t->s[0] == '*';
-        if (t->type == TK_EOF) { fail(p, FR_EFORMAT, line, "unterminated argument list"); goto bad; }
+        if (t->type == TK_EOF) {
+            fail(p, FR_EFORMAT, line, "unterminated argument list");
+            goto bad;
+        }
         if (params && (kwspread || spread)) {
             fail(p, FR_EFORMAT, t->line, "argument unpacking is not allowed in parameters");
             goto bad;
@@ -207,14 +223,17 @@ static int parse_args(parser *p, bool params, jj_node ***out, size_t *n) {
                 }
                 for (size_t k = 0; k < v.n; k++)
                     if (v.p[k]->n == arg->n && !memcmp(v.p[k]->s, arg->s, arg->n)) {
-                        fail(p, FR_EFORMAT, arg->line, "duplicate parameter '%.*s'", (int)arg->n, arg->s);
+                        fail(p, FR_EFORMAT, arg->line, "duplicate parameter '%.*s'", (int)arg->n,
+                             arg->s);
                         goto bad;
                     }
             }
-            if (arg->kind == N_KWARG) saw_kw = true;
+            if (arg->kind == N_KWARG)
+                saw_kw = true;
             else if (saw_kw) {
-                fail(p, FR_EFORMAT, arg->line, params ? "parameter without default follows one with a default"
-                                                      : "positional argument follows keyword argument");
+                fail(p, FR_EFORMAT, arg->line,
+                     params ? "parameter without default follows one with a default"
+                            : "positional argument follows keyword argument");
                 goto bad;
             } else if (saw_spread) {
                 fail(p, FR_EFORMAT, arg->line, "positional argument follows *-unpacking");
@@ -245,8 +264,14 @@ static jj_node *parse_subscript(parser *p, int line) {
     size_t ns = 0;
     bool slice = false;
     while (!is(p, TK_RBRACKET)) {
-        if (is(p, TK_EOF)) { fail(p, FR_EFORMAT, line, "unterminated '['"); return NULL; }
-        if (ns == 3) { fail(p, FR_EFORMAT, line, "a slice takes at most 3 parts"); return NULL; }
+        if (is(p, TK_EOF)) {
+            fail(p, FR_EFORMAT, line, "unterminated '['");
+            return NULL;
+        }
+        if (ns == 3) {
+            fail(p, FR_EFORMAT, line, "a slice takes at most 3 parts");
+            return NULL;
+        }
         if (is(p, TK_COLON)) {
             sl[ns++] = NULL;
             p->i++;
@@ -255,10 +280,16 @@ static jj_node *parse_subscript(parser *p, int line) {
             jj_node *e = parse_expr(p);
             if (!e) return NULL;
             sl[ns++] = e;
-            if (is(p, TK_COLON)) { p->i++; slice = true; }
+            if (is(p, TK_COLON)) {
+                p->i++;
+                slice = true;
+            }
         }
     }
-    if (ns == 0) { fail(p, FR_EFORMAT, line, "expected an index or slice inside '[]'"); return NULL; }
+    if (ns == 0) {
+        fail(p, FR_EFORMAT, line, "expected an index or slice inside '[]'");
+        return NULL;
+    }
     if (!slice) return sl[0];
     return mk(p, N_SLICE, line, sl[0], ns > 1 ? sl[1] : NULL, ns > 2 ? sl[2] : NULL);
 }
@@ -318,8 +349,10 @@ static jj_node *parse_primary(parser *p) {
         long long v = strtoll(buf, NULL, 10);
         jj_node *n = node(p, errno || t->n > 40 ? N_FLOAT : N_INT, t->line);
         if (!n) return NULL;
-        if (n->kind == N_INT) n->i = v;
-        else n->f = strtod(buf, NULL);
+        if (n->kind == N_INT)
+            n->i = v;
+        else
+            n->f = strtod(buf, NULL);
         return n;
     }
     case TK_STR: {
@@ -329,15 +362,26 @@ static jj_node *parse_primary(parser *p) {
         n->n = t->n;
         if (is(p, TK_STR)) { /* adjacent literals concatenate */
             jj_buf b = {0};
-            if (jj_buf_put(&b, t->s, t->n)) { jj_buf_free(&b); oom(p); return NULL; }
+            if (jj_buf_put(&b, t->s, t->n)) {
+                jj_buf_free(&b);
+                oom(p);
+                return NULL;
+            }
             while (is(p, TK_STR)) {
-                if (jj_buf_put(&b, cur(p)->s, cur(p)->n)) { jj_buf_free(&b); oom(p); return NULL; }
+                if (jj_buf_put(&b, cur(p)->s, cur(p)->n)) {
+                    jj_buf_free(&b);
+                    oom(p);
+                    return NULL;
+                }
                 p->i++;
             }
             n->s = jj_arena_dup(p->a, b.p, b.n);
             n->n = b.n;
             jj_buf_free(&b);
-            if (!n->s) { oom(p); return NULL; }
+            if (!n->s) {
+                oom(p);
+                return NULL;
+            }
         }
         return n;
     }
@@ -362,7 +406,10 @@ static jj_node *parse_primary(parser *p) {
         if (enter(p, t->line)) return NULL;
         vec keys = {0}, vals = {0};
         while (!is(p, close)) {
-            if (is(p, TK_EOF)) { fail(p, FR_EFORMAT, t->line, "unterminated %s literal", dict ? "dict" : "list"); goto bad; }
+            if (is(p, TK_EOF)) {
+                fail(p, FR_EFORMAT, t->line, "unterminated %s literal", dict ? "dict" : "list");
+                goto bad;
+            }
             jj_node *k = parse_expr(p);
             if (!k || vec_push(p, &keys, k)) goto bad;
             if (dict) {
@@ -375,8 +422,8 @@ static jj_node *parse_primary(parser *p) {
         p->i++;
         p->depth--;
         jj_node *n = node(p, dict ? N_DICT : N_LIST, t->line);
-        if (!n || vec_done(p, &keys, &n->args, &n->nargs) || vec_done(p, &vals, &n->alt, &n->nalt) ||
-            fix_height(p, n)) {
+        if (!n || vec_done(p, &keys, &n->args, &n->nargs) ||
+            vec_done(p, &vals, &n->alt, &n->nalt) || fix_height(p, n)) {
             free(keys.p);
             free(vals.p);
             return NULL;
@@ -395,7 +442,8 @@ static jj_node *parse_primary(parser *p) {
 
 static jj_node *parse_unary(parser *p) {
     const jj_tok *t = cur(p);
-    if ((t->type == TK_UNARY || t->type == TK_ADD) && t->n == 1 && (t->s[0] == '-' || t->s[0] == '+')) {
+    if ((t->type == TK_UNARY || t->type == TK_ADD) && t->n == 1 &&
+        (t->s[0] == '-' || t->s[0] == '+')) {
         p->i++;
         if (enter(p, t->line)) return NULL;
         jj_node *arg = parse_unary(p);
@@ -471,7 +519,10 @@ static jj_node *parse_test(parser *p) {
             jj_node *arg = parse_primary(p);
             if (!arg || !(arg = parse_postfix(p, arg, false))) return NULL;
             t->args = jj_arena_alloc(p->a, sizeof *t->args);
-            if (!t->args) { oom(p); return NULL; }
+            if (!t->args) {
+                oom(p);
+                return NULL;
+            }
             t->args[0] = arg;
             t->nargs = 1;
         }
@@ -503,7 +554,10 @@ static jj_node *parse_mul(parser *p) {
     while (l && is(p, TK_MUL)) {
         const jj_tok *t = cur(p);
         p->i++;
-        int op = t->n == 2 ? OP_FLOORDIV : t->s[0] == '*' ? OP_MUL : t->s[0] == '/' ? OP_DIV : OP_MOD;
+        int op = t->n == 2        ? OP_FLOORDIV
+                 : t->s[0] == '*' ? OP_MUL
+                 : t->s[0] == '/' ? OP_DIV
+                                  : OP_MOD;
         l = binop(p, t->line, op, l, parse_pow(p));
     }
     return l;
@@ -525,14 +579,22 @@ static jj_node *parse_cmp(parser *p) {
     while (l) {
         const jj_tok *t = cur(p);
         int op;
-        if (tok_is_ident(t, "not") && tok_is_ident(peek(p, 1), "in")) { op = OP_NOTIN; p->i += 2; }
-        else if (tok_is_ident(t, "in")) { op = OP_IN; p->i++; }
-        else if (t->type == TK_CMP) {
+        if (tok_is_ident(t, "not") && tok_is_ident(peek(p, 1), "in")) {
+            op = OP_NOTIN;
+            p->i += 2;
+        } else if (tok_is_ident(t, "in")) {
+            op = OP_IN;
+            p->i++;
+        } else if (t->type == TK_CMP) {
             p->i++;
             char c0 = t->s[0];
-            op = t->n == 2 ? (c0 == '<' ? OP_LE : c0 == '>' ? OP_GE : c0 == '=' ? OP_EQ : OP_NE)
+            op = t->n == 2 ? (c0 == '<'   ? OP_LE
+                              : c0 == '>' ? OP_GE
+                              : c0 == '=' ? OP_EQ
+                                          : OP_NE)
                            : (c0 == '<' ? OP_LT : OP_GT);
-        } else break;
+        } else
+            break;
         l = binop(p, t->line, op, l, parse_add(p));
     }
     return l;
@@ -579,7 +641,10 @@ static jj_node *parse_expr(parser *p) {
         int line = cur(p)->line;
         p->i++;
         jj_node *test = parse_or(p);
-        if (!test) { a = NULL; goto out; }
+        if (!test) {
+            a = NULL;
+            goto out;
+        }
         if (is_ident(p, "else")) {
             p->i++;
             jj_node *f = parse_expr(p);
@@ -603,10 +668,16 @@ static jj_node *parse_seq(parser *p, bool primary) {
     while (is(p, TK_COMMA)) {
         p->i++;
         jj_node *e = primary ? parse_primary(p) : parse_expr(p);
-        if (!e || vec_push(p, &v, e)) { free(v.p); return NULL; }
+        if (!e || vec_push(p, &v, e)) {
+            free(v.p);
+            return NULL;
+        }
     }
     jj_node *t = node(p, N_TUPLE, line);
-    if (!t || vec_done(p, &v, &t->args, &t->nargs) || fix_height(p, t)) { free(v.p); return NULL; }
+    if (!t || vec_done(p, &v, &t->args, &t->nargs) || fix_height(p, t)) {
+        free(v.p);
+        return NULL;
+    }
     return t;
 }
 
@@ -619,11 +690,18 @@ static int parse_body(parser *p, const char *const *names, const char *block, in
     while (!is_statement(p, names)) {
         if (is(p, TK_EOF)) {
             free(v.p);
-            return fail(p, FR_EFORMAT, line, "unterminated '%s' block (missing 'end%s')", block, block);
+            return fail(p, FR_EFORMAT, line, "unterminated '%s' block (missing 'end%s')", block,
+                        block);
         }
         jj_node *s = NULL;
-        if (parse_any(p, &s)) { free(v.p); return p->rc; }
-        if (s && vec_push(p, &v, s)) { free(v.p); return p->rc; }
+        if (parse_any(p, &s)) {
+            free(v.p);
+            return p->rc;
+        }
+        if (s && vec_push(p, &v, s)) {
+            free(v.p);
+            return p->rc;
+        }
     }
     return vec_done(p, &v, out, n);
 }
@@ -675,7 +753,8 @@ static int parse_for(parser *p, jj_node *n) {
     } else if (target->kind != N_IDENT) {
         return fail(p, FR_EFORMAT, n->line, "for-loop target must be a name or names");
     }
-    if (!is_ident(p, "in")) return fail(p, FR_EFORMAT, n->line, "expected 'in' after the for-loop target");
+    if (!is_ident(p, "in"))
+        return fail(p, FR_EFORMAT, n->line, "expected 'in' after the for-loop target");
     p->i++;
     jj_node *it = parse_expr(p);
     if (!it) return p->rc;
@@ -704,8 +783,8 @@ static int parse_set(parser *p, jj_node *n) {
         for (size_t k = 0; k < target->nargs; k++)
             if (target->args[k]->kind != N_IDENT)
                 return fail(p, FR_EFORMAT, n->line, "set can only unpack into names");
-    } else if (!(target->kind == N_IDENT || (target->kind == N_MEMBER && !target->flag &&
-                                            target->b->kind == N_IDENT))) {
+    } else if (!(target->kind == N_IDENT ||
+                 (target->kind == N_MEMBER && !target->flag && target->b->kind == N_IDENT))) {
         return fail(p, FR_EFORMAT, n->line, "cannot assign to this expression");
     }
     n->a = target;
@@ -753,7 +832,8 @@ static int parse_stmt(parser *p, jj_node **out) {
         if (!(n = node(p, N_CALLBLOCK, line))) return p->rc;
         if (is(p, TK_LPAREN) && parse_args(p, true, &n->args, &n->nargs)) return p->rc;
         const jj_tok *name = cur(p);
-        if (name->type != TK_IDENT) return fail(p, FR_EFORMAT, line, "expected a macro name after call");
+        if (name->type != TK_IDENT)
+            return fail(p, FR_EFORMAT, line, "expected a macro name after call");
         jj_node *callee = parse_primary(p);
         jj_node *c = callee ? node(p, N_CALL, line) : NULL;
         if (!c) return p->rc;
@@ -778,7 +858,8 @@ static int parse_stmt(parser *p, jj_node **out) {
         }
         n->a = f;
         if (expect(p, TK_CLOSE_STMT, "after the filter header") ||
-            parse_body(p, end_filter, "filter", line, &n->body, &n->nbody) || end_tag(p, "endfilter"))
+            parse_body(p, end_filter, "filter", line, &n->body, &n->nbody) ||
+            end_tag(p, "endfilter"))
             return p->rc;
     } else if (NAME("break") || NAME("continue")) {
         if (!(n = node(p, NAME("break") ? N_BREAK : N_CONTINUE, line))) return p->rc;
@@ -791,7 +872,8 @@ static int parse_stmt(parser *p, jj_node **out) {
         return fail(p, FR_EFORMAT, line, "unexpected '%.*s' (no open block it belongs to)",
                     (int)t->n, t->s);
     } else {
-        return fail(p, FR_EUNSUP, line, "unsupported statement '%.*s'", (int)(t->n > 40 ? 40 : t->n), t->s);
+        return fail(p, FR_EUNSUP, line, "unsupported statement '%.*s'",
+                    (int)(t->n > 40 ? 40 : t->n), t->s);
     }
 #undef NAME
     *out = n;
@@ -802,7 +884,9 @@ static int parse_any(parser *p, jj_node **out) {
     const jj_tok *t = cur(p);
     *out = NULL;
     switch (t->type) {
-    case TK_COMMENT: p->i++; return 0;
+    case TK_COMMENT:
+        p->i++;
+        return 0;
     case TK_TEXT:
     case TK_RAW: {
         jj_node *n = node(p, N_TEXT, t->line);

@@ -14,16 +14,26 @@
 
 const char *jv_type_name(jv v) {
     switch (v.t) {
-    case JV_UNDEF: return "undefined";
-    case JV_NONE: return "none";
-    case JV_BOOL: return "boolean";
-    case JV_INT: return "integer";
-    case JV_FLOAT: return "float";
-    case JV_STR: return "string";
-    case JV_LIST: return "list";
-    case JV_DICT: return "dict";
-    case JV_NS: return "namespace";
-    case JV_FUNC: return "callable";
+    case JV_UNDEF:
+        return "undefined";
+    case JV_NONE:
+        return "none";
+    case JV_BOOL:
+        return "boolean";
+    case JV_INT:
+        return "integer";
+    case JV_FLOAT:
+        return "float";
+    case JV_STR:
+        return "string";
+    case JV_LIST:
+        return "list";
+    case JV_DICT:
+        return "dict";
+    case JV_NS:
+        return "namespace";
+    case JV_FUNC:
+        return "callable";
     }
     return "value";
 }
@@ -31,14 +41,22 @@ const char *jv_type_name(jv v) {
 bool jv_truthy(jv v) {
     switch (v.t) {
     case JV_UNDEF:
-    case JV_NONE: return false;
-    case JV_BOOL: return v.u.b;
-    case JV_INT: return v.u.i != 0;
-    case JV_FLOAT: return v.u.f != 0 && !isnan(v.u.f);
-    case JV_STR: return v.u.s->len > 0;
-    case JV_LIST: return v.u.l->n > 0;
-    case JV_DICT: return v.u.d->n > 0;
-    default: return true;
+    case JV_NONE:
+        return false;
+    case JV_BOOL:
+        return v.u.b;
+    case JV_INT:
+        return v.u.i != 0;
+    case JV_FLOAT:
+        return v.u.f != 0 && !isnan(v.u.f);
+    case JV_STR:
+        return v.u.s->len > 0;
+    case JV_LIST:
+        return v.u.l->n > 0;
+    case JV_DICT:
+        return v.u.d->n > 0;
+    default:
+        return true;
     }
 }
 
@@ -52,10 +70,14 @@ bool jv_strict_eq(jv a, jv b) {
     if (a.t != b.t) return false;
     switch (a.t) {
     case JV_UNDEF:
-    case JV_NONE: return true;
-    case JV_BOOL: return a.u.b == b.u.b;
-    case JV_STR: return a.u.s->len == b.u.s->len && !memcmp(a.u.s->data, b.u.s->data, a.u.s->len);
-    default: return a.u.o == b.u.o;
+    case JV_NONE:
+        return true;
+    case JV_BOOL:
+        return a.u.b == b.u.b;
+    case JV_STR:
+        return a.u.s->len == b.u.s->len && !memcmp(a.u.s->data, b.u.s->data, a.u.s->len);
+    default:
+        return a.u.o == b.u.o;
     }
 }
 
@@ -74,18 +96,30 @@ static int to_raw(jj_rt *rt, jj_buf *b, jv v, int line); /* below */
 int jv_loose_eq(jj_rt *rt, jv a, jv b, int line, bool *res) {
     bool an = a.t == JV_UNDEF || a.t == JV_NONE, bn = b.t == JV_UNDEF || b.t == JV_NONE;
     *res = false;
-    if (an || bn) { *res = an && bn; return 0; }
+    if (an || bn) {
+        *res = an && bn;
+        return 0;
+    }
     bool ao = a.t == JV_LIST || a.t == JV_DICT || a.t == JV_NS || a.t == JV_FUNC;
     bool bo = b.t == JV_LIST || b.t == JV_DICT || b.t == JV_NS || b.t == JV_FUNC;
-    if (ao && bo) { *res = a.u.o == b.u.o; return 0; }
+    if (ao && bo) {
+        *res = a.u.o == b.u.o;
+        return 0;
+    }
     if (ao || bo) { /* an object against a primitive compares as its string form */
         jv o = ao ? a : b, p = ao ? b : a;
         if (o.t == JV_FUNC) return 0;
         jj_buf buf = {0};
         buf.limit = rt->lim.max_output;
-        if (to_raw(rt, &buf, o, line)) { jj_buf_free(&buf); return rt->status; }
+        if (to_raw(rt, &buf, o, line)) {
+            jj_buf_free(&buf);
+            return rt->status;
+        }
         jj_str *tmp = malloc(sizeof *tmp + buf.n + 1);
-        if (!tmp) { jj_buf_free(&buf); return jj_fail(rt, FR_ENOMEM, 0, "out of memory rendering the template"); }
+        if (!tmp) {
+            jj_buf_free(&buf);
+            return jj_fail(rt, FR_ENOMEM, 0, "out of memory rendering the template");
+        }
         memset(tmp, 0, sizeof *tmp);
         tmp->len = buf.n;
         if (buf.n) memcpy(tmp->data, buf.p, buf.n);
@@ -109,17 +143,23 @@ static int put(jj_rt *rt, jj_buf *b, const char *s, size_t n) {
 
 static int put_js_number(jj_rt *rt, jj_buf *b, jv v) {
     char tmp[48];
-    if (v.t == JV_INT) snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i);
-    else jj_fmt_js_number(tmp, v.u.f);
+    if (v.t == JV_INT)
+        snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i);
+    else
+        jj_fmt_js_number(tmp, v.u.f);
     return put(rt, b, tmp, strlen(tmp));
 }
 
 int jv_to_display(jj_rt *rt, jj_buf *b, jv v, int line) {
     switch (v.t) {
-    case JV_UNDEF: return put(rt, b, "undefined", 9);
-    case JV_NONE: return put(rt, b, "null", 4);
-    case JV_BOOL: return v.u.b ? put(rt, b, "true", 4) : put(rt, b, "false", 5);
-    case JV_INT: return put_js_number(rt, b, v);
+    case JV_UNDEF:
+        return put(rt, b, "undefined", 9);
+    case JV_NONE:
+        return put(rt, b, "null", 4);
+    case JV_BOOL:
+        return v.u.b ? put(rt, b, "true", 4) : put(rt, b, "false", 5);
+    case JV_INT:
+        return put_js_number(rt, b, v);
     case JV_FLOAT: {
         double f = v.u.f;
         char tmp[400];
@@ -131,26 +171,32 @@ int jv_to_display(jj_rt *rt, jj_buf *b, jv v, int line) {
         }
         return put_js_number(rt, b, v);
     }
-    case JV_STR: return put(rt, b, v.u.s->data, v.u.s->len);
+    case JV_STR:
+        return put(rt, b, v.u.s->data, v.u.s->len);
     case JV_LIST:
     case JV_DICT:
     case JV_NS: {
         jj_json_opts o = {0};
         return jv_to_json(rt, b, v, &o, line);
     }
-    case JV_FUNC: return put(rt, b, "[function]", 10);
+    case JV_FUNC:
+        return put(rt, b, "[function]", 10);
     }
     return 0;
 }
 
-static int to_raw(jj_rt *rt, jj_buf *b, jv v, int line) { return jv_to_raw(rt, b, v, line); }
+static int to_raw(jj_rt *rt, jj_buf *b, jv v, int line) {
+    return jv_to_raw(rt, b, v, line);
+}
 
 int jv_to_raw(jj_rt *rt, jj_buf *b, jv v, int line) {
     switch (v.t) {
     case JV_UNDEF:
-    case JV_NONE: return 0;
+    case JV_NONE:
+        return 0;
     case JV_INT:
-    case JV_FLOAT: return put_js_number(rt, b, v);
+    case JV_FLOAT:
+        return put_js_number(rt, b, v);
     case JV_LIST:
         for (size_t i = 0; i < v.u.l->n; i++) {
             if (i && put(rt, b, ",", 1)) return rt->status;
@@ -158,8 +204,10 @@ int jv_to_raw(jj_rt *rt, jj_buf *b, jv v, int line) {
         }
         return 0;
     case JV_DICT:
-    case JV_NS: return put(rt, b, "[object Map]", 12);
-    default: return jv_to_display(rt, b, v, line);
+    case JV_NS:
+        return put(rt, b, "[object Map]", 12);
+    default:
+        return jv_to_display(rt, b, v, line);
     }
 }
 
@@ -179,18 +227,25 @@ static int key_cmp(const void *x, const void *y) {
 
 static int to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int depth, int line) {
     if (depth > JJ_MAX_VALUE_DEPTH)
-        return jj_fail(rt, FR_ERANGE, line, "value nested too deeply (or containing itself) to print");
+        return jj_fail(rt, FR_ERANGE, line,
+                       "value nested too deeply (or containing itself) to print");
     const char *isep = o->item_sep ? o->item_sep : o->indent ? "," : ", ";
     const char *ksep = o->key_sep ? o->key_sep : ": ";
     switch (v.t) {
-    case JV_NONE: return put(rt, b, "null", 4);
-    case JV_UNDEF: return o->undef_null ? put(rt, b, "null", 4) : put(rt, b, "undefined", 9);
-    case JV_BOOL: return v.u.b ? put(rt, b, "true", 4) : put(rt, b, "false", 5);
-    case JV_INT: return put_js_number(rt, b, v);
-    case JV_FLOAT: return isfinite(v.u.f) ? put_js_number(rt, b, v) : put(rt, b, "null", 4);
+    case JV_NONE:
+        return put(rt, b, "null", 4);
+    case JV_UNDEF:
+        return o->undef_null ? put(rt, b, "null", 4) : put(rt, b, "undefined", 9);
+    case JV_BOOL:
+        return v.u.b ? put(rt, b, "true", 4) : put(rt, b, "false", 5);
+    case JV_INT:
+        return put_js_number(rt, b, v);
+    case JV_FLOAT:
+        return isfinite(v.u.f) ? put_js_number(rt, b, v) : put(rt, b, "null", 4);
     case JV_STR:
         if (jj_json_quote(b, v.u.s->data, v.u.s->len, o->ensure_ascii))
-            return jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes", rt->lim.max_output);
+            return jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes",
+                           rt->lim.max_output);
         return 0;
     case JV_LIST: {
         jj_list *l = v.u.l;
@@ -220,7 +275,8 @@ static int to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int depth,
             if (i && (rc = put(rt, b, isep, strlen(isep)))) break;
             if (o->indent && (rc = pad(rt, b, o->indent, depth + 1))) break;
             if (jj_json_quote(b, keys[i]->data, keys[i]->len, o->ensure_ascii)) {
-                rc = jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes", rt->lim.max_output);
+                rc = jj_fail(rt, FR_ERANGE, 0, "rendered text larger than %zu bytes",
+                             rt->lim.max_output);
                 break;
             }
             if ((rc = put(rt, b, ksep, strlen(ksep)))) break;
@@ -232,7 +288,8 @@ static int to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int depth,
         if (o->indent && d->n && pad(rt, b, o->indent, depth)) return rt->status;
         return put(rt, b, "}", 1);
     }
-    case JV_FUNC: return jj_fail(rt, FR_EINVAL, line, "cannot convert a callable to JSON");
+    case JV_FUNC:
+        return jj_fail(rt, FR_EINVAL, line, "cannot convert a callable to JSON");
     }
     return 0;
 }
@@ -243,8 +300,14 @@ int jv_to_json(jj_rt *rt, jj_buf *b, jv v, const jj_json_opts *o, int line) {
 
 /* Python's repr of a float: shortest round trip, exponent form outside [1e-4, 1e16) */
 static void py_float_repr(char *buf, double v) {
-    if (isnan(v)) { strcpy(buf, "nan"); return; }
-    if (isinf(v)) { strcpy(buf, v < 0 ? "-inf" : "inf"); return; }
+    if (isnan(v)) {
+        strcpy(buf, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        strcpy(buf, v < 0 ? "-inf" : "inf");
+        return;
+    }
     char tmp[40];
     int p;
     for (p = 1; p < 17; p++) {
@@ -272,14 +335,28 @@ static int py_str_repr(jj_rt *rt, jj_buf *b, const char *s, size_t n) {
         size_t l = jj_utf8_next(s + i, n - i, &cp);
         char esc[16];
         const char *e = NULL;
-        if (cp == (uint32_t)q || cp == '\\') { esc[0] = '\\'; esc[1] = (char)cp; esc[2] = 0; e = esc; }
-        else if (cp == '\n') e = "\\n";
-        else if (cp == '\r') e = "\\r";
-        else if (cp == '\t') e = "\\t";
-        else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xad) { snprintf(esc, sizeof esc, "\\x%02x", cp); e = esc; }
-        else if (cp > 0x10ffff) { snprintf(esc, sizeof esc, "\\x%02x", cp & 0xff); e = esc; }
-        else if (cp == 0x2028 || cp == 0x2029 || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2060 && cp <= 0x2064) ||
-                 cp == 0xfeff) { snprintf(esc, sizeof esc, "\\u%04x", cp); e = esc; }
+        if (cp == (uint32_t)q || cp == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)cp;
+            esc[2] = 0;
+            e = esc;
+        } else if (cp == '\n')
+            e = "\\n";
+        else if (cp == '\r')
+            e = "\\r";
+        else if (cp == '\t')
+            e = "\\t";
+        else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xad) {
+            snprintf(esc, sizeof esc, "\\x%02x", cp);
+            e = esc;
+        } else if (cp > 0x10ffff) {
+            snprintf(esc, sizeof esc, "\\x%02x", cp & 0xff);
+            e = esc;
+        } else if (cp == 0x2028 || cp == 0x2029 || (cp >= 0x200b && cp <= 0x200f) ||
+                   (cp >= 0x2060 && cp <= 0x2064) || cp == 0xfeff) {
+            snprintf(esc, sizeof esc, "\\u%04x", cp);
+            e = esc;
+        }
         if (e ? put(rt, b, e, strlen(e)) : put(rt, b, s + i, l)) return rt->status;
         i += l;
     }
@@ -289,18 +366,28 @@ static int py_str_repr(jj_rt *rt, jj_buf *b, const char *s, size_t n) {
 static int py_repr(jj_rt *rt, jj_buf *b, jv v, int depth, int line) {
     char tmp[48];
     if (depth > JJ_MAX_VALUE_DEPTH)
-        return jj_fail(rt, FR_ERANGE, line, "value nested too deeply (or containing itself) to print");
+        return jj_fail(rt, FR_ERANGE, line,
+                       "value nested too deeply (or containing itself) to print");
     switch (v.t) {
-    case JV_UNDEF: return 0;
-    case JV_NONE: return put(rt, b, "None", 4);
-    case JV_BOOL: return v.u.b ? put(rt, b, "True", 4) : put(rt, b, "False", 5);
-    case JV_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i); return put(rt, b, tmp, strlen(tmp));
-    case JV_FLOAT: py_float_repr(tmp, v.u.f); return put(rt, b, tmp, strlen(tmp));
-    case JV_STR: return py_str_repr(rt, b, v.u.s->data, v.u.s->len);
+    case JV_UNDEF:
+        return 0;
+    case JV_NONE:
+        return put(rt, b, "None", 4);
+    case JV_BOOL:
+        return v.u.b ? put(rt, b, "True", 4) : put(rt, b, "False", 5);
+    case JV_INT:
+        snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i);
+        return put(rt, b, tmp, strlen(tmp));
+    case JV_FLOAT:
+        py_float_repr(tmp, v.u.f);
+        return put(rt, b, tmp, strlen(tmp));
+    case JV_STR:
+        return py_str_repr(rt, b, v.u.s->data, v.u.s->len);
     case JV_LIST:
         if (put(rt, b, "[", 1)) return rt->status;
         for (size_t i = 0; i < v.u.l->n; i++)
-            if ((i && put(rt, b, ", ", 2)) || py_repr(rt, b, v.u.l->items[i], depth + 1, line)) return rt->status;
+            if ((i && put(rt, b, ", ", 2)) || py_repr(rt, b, v.u.l->items[i], depth + 1, line))
+                return rt->status;
         return put(rt, b, "]", 1);
     case JV_DICT:
     case JV_NS:
@@ -311,22 +398,25 @@ static int py_repr(jj_rt *rt, jj_buf *b, jv v, int depth, int line) {
             bool num = v.u.d->kt && v.u.d->kt[i] == JV_INT;
             if ((num ? put(rt, b, v.u.d->keys[i]->data, v.u.d->keys[i]->len)
                      : py_str_repr(rt, b, v.u.d->keys[i]->data, v.u.d->keys[i]->len)) ||
-                put(rt, b, ": ", 2) ||
-                py_repr(rt, b, v.u.d->vals[i], depth + 1, line))
+                put(rt, b, ": ", 2) || py_repr(rt, b, v.u.d->vals[i], depth + 1, line))
                 return rt->status;
         }
         if (put(rt, b, "}", 1)) return rt->status;
         return v.t == JV_NS ? put(rt, b, ">", 1) : 0;
-    case JV_FUNC: return put(rt, b, "<function>", 10);
+    case JV_FUNC:
+        return put(rt, b, "<function>", 10);
     }
     return 0;
 }
 
-int jv_to_pyrepr(jj_rt *rt, jj_buf *b, jv v, int line) { return py_repr(rt, b, v, 0, line); }
+int jv_to_pyrepr(jj_rt *rt, jj_buf *b, jv v, int line) {
+    return py_repr(rt, b, v, 0, line);
+}
 
 static int from_json(jj_rt *rt, const json_t *j, jv *out, int depth) {
     *out = JV_UNDEF_V;
-    if (depth > JJ_MAX_VALUE_DEPTH) return jj_fail(rt, FR_ERANGE, 0, "input JSON nested too deeply");
+    if (depth > JJ_MAX_VALUE_DEPTH)
+        return jj_fail(rt, FR_ERANGE, 0, "input JSON nested too deeply");
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
         if (jv_dict_new(rt, false, out)) return rt->status;
@@ -348,21 +438,33 @@ static int from_json(jj_rt *rt, const json_t *j, jv *out, int depth) {
         }
         return 0;
     }
-    case JSON_STRING: return jv_str_new(rt, json_string_value(j), json_string_length(j), out);
-    case JSON_INTEGER: *out = jv_int(json_integer_value(j)); return 0;
+    case JSON_STRING:
+        return jv_str_new(rt, json_string_value(j), json_string_length(j), out);
+    case JSON_INTEGER:
+        *out = jv_int(json_integer_value(j));
+        return 0;
     case JSON_REAL: {
         /* JSON.parse gives one number type; @huggingface/jinja makes integral ones integers */
         double f = json_real_value(j);
         bool integral = fmod(f, 1.0) == 0;
-        *out = integral && fabs(f) < 9007199254740992.0 ? jv_int((int64_t)f) : integral ? jv_bigint(f) : jv_float(f);
+        *out = integral && fabs(f) < 9007199254740992.0 ? jv_int((int64_t)f)
+               : integral                               ? jv_bigint(f)
+                                                        : jv_float(f);
         return 0;
     }
-    case JSON_TRUE: *out = jv_bool(true); return 0;
-    case JSON_FALSE: *out = jv_bool(false); return 0;
-    case JSON_NULL: *out = JV_NONE_V; return 0;
+    case JSON_TRUE:
+        *out = jv_bool(true);
+        return 0;
+    case JSON_FALSE:
+        *out = jv_bool(false);
+        return 0;
+    case JSON_NULL:
+        *out = JV_NONE_V;
+        return 0;
     }
     return 0;
 }
 
-int jv_from_json(jj_rt *rt, const json_t *j, jv *out) { return from_json(rt, j, out, 0); }
-
+int jv_from_json(jj_rt *rt, const json_t *j, jv *out) {
+    return from_json(rt, j, out, 0);
+}

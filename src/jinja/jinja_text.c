@@ -38,8 +38,12 @@ int jj_buf_put(jj_buf *b, const char *s, size_t n) {
     return 0;
 }
 
-int jj_buf_putc(jj_buf *b, char c) { return jj_buf_put(b, &c, 1); }
-int jj_buf_puts(jj_buf *b, const char *s) { return jj_buf_put(b, s, strlen(s)); }
+int jj_buf_putc(jj_buf *b, char c) {
+    return jj_buf_put(b, &c, 1);
+}
+int jj_buf_puts(jj_buf *b, const char *s) {
+    return jj_buf_put(b, s, strlen(s));
+}
 
 void jj_buf_free(jj_buf *b) {
     free(b->p);
@@ -97,13 +101,26 @@ void jj_arena_free(jj_arena *a) {
 size_t jj_utf8_next(const char *s, size_t n, uint32_t *cp) {
     const unsigned char *u = (const unsigned char *)s;
     unsigned c = u[0];
-    if (c < 0x80) { *cp = c; return 1; }
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
     size_t len;
     uint32_t v, min;
-    if ((c & 0xe0) == 0xc0) { len = 2; v = c & 0x1f; min = 0x80; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; v = c & 0x0f; min = 0x800; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; v = c & 0x07; min = 0x10000; }
-    else goto bad;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2;
+        v = c & 0x1f;
+        min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3;
+        v = c & 0x0f;
+        min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4;
+        v = c & 0x07;
+        min = 0x10000;
+    } else
+        goto bad;
     if (len > n) goto bad;
     for (size_t i = 1; i < len; i++) {
         if ((u[i] & 0xc0) != 0x80) goto bad;
@@ -120,14 +137,20 @@ bad:
 size_t jj_utf8_prev(const char *s, size_t n) {
     /* back up over at most 3 continuation bytes, then check the sequence decodes to n */
     size_t i = n - 1, k = 0;
-    while (i > 0 && k < 3 && ((unsigned char)s[i] & 0xc0) == 0x80) { i--; k++; }
+    while (i > 0 && k < 3 && ((unsigned char)s[i] & 0xc0) == 0x80) {
+        i--;
+        k++;
+    }
     uint32_t cp;
     if (jj_utf8_next(s + i, n - i, &cp) == n - i) return i;
     return n - 1;
 }
 
 size_t jj_utf8_put(char *d, uint32_t cp) {
-    if (cp < 0x80) { d[0] = (char)cp; return 1; }
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
     if (cp < 0x800) {
         d[0] = (char)(0xc0 | (cp >> 6));
         d[1] = (char)(0x80 | (cp & 0x3f));
@@ -149,8 +172,8 @@ size_t jj_utf8_put(char *d, uint32_t cp) {
 bool jj_is_space(uint32_t c) {
     if (c == ' ' || (c >= 0x09 && c <= 0x0d)) return true;
     if (c < 0xa0) return false;
-    return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
-           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff;
+    return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff;
 }
 
 size_t jj_space_prefix(const char *s, size_t n) {
@@ -200,7 +223,9 @@ size_t jj_cp_count(const char *s, size_t n) {
 
 static locale_t g_utf8;
 static pthread_once_t g_utf8_once = PTHREAD_ONCE_INIT;
-static void utf8_init(void) { g_utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+static void utf8_init(void) {
+    g_utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
 
 uint32_t jj_case_one(uint32_t cp, bool upper) {
     if (cp < 0x80) {
@@ -228,8 +253,14 @@ int jj_case_convert(jj_buf *b, const char *s, size_t n, bool upper) {
         size_t l = jj_utf8_next(s + i, n - i, &cp);
         char u[8];
         size_t ul;
-        if (upper && cp == 0xdf) { memcpy(u, "SS", 2); ul = 2; }                 /* ß */
-        else if (!upper && cp == 0x130) { memcpy(u, "i\xcc\x87", 3); ul = 3; }  /* İ -> i + dot */
+        if (upper && cp == 0xdf) {
+            memcpy(u, "SS", 2);
+            ul = 2;
+        } /* ß */
+        else if (!upper && cp == 0x130) {
+            memcpy(u, "i\xcc\x87", 3);
+            ul = 3;
+        }                                 /* İ -> i + dot */
         else if (!upper && cp == 0x3a3) { /* Σ: final sigma at the end of a word */
             bool before = false, after = false;
             if (i > 0) {
@@ -246,8 +277,10 @@ int jj_case_convert(jj_buf *b, const char *s, size_t n, bool upper) {
             ul = jj_utf8_put(u, before && !after ? 0x3c2 : 0x3c3);
         } else {
             uint32_t m = jj_case_one(cp, upper);
-            if (m == cp) ul = 0;
-            else ul = jj_utf8_put(u, m);
+            if (m == cp)
+                ul = 0;
+            else
+                ul = jj_utf8_put(u, m);
         }
         if (ul ? jj_buf_put(b, u, ul) : jj_buf_put(b, s + i, l)) return -1;
         i += l;
@@ -258,9 +291,18 @@ int jj_case_convert(jj_buf *b, const char *s, size_t n, bool upper) {
 /* ---------------------------------------------------------------- numbers */
 
 void jj_fmt_js_number(char *buf, double v) {
-    if (isnan(v)) { strcpy(buf, "NaN"); return; }
-    if (isinf(v)) { strcpy(buf, v < 0 ? "-Infinity" : "Infinity"); return; }
-    if (v == 0) { strcpy(buf, "0"); return; }
+    if (isnan(v)) {
+        strcpy(buf, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        strcpy(buf, v < 0 ? "-Infinity" : "Infinity");
+        return;
+    }
+    if (v == 0) {
+        strcpy(buf, "0");
+        return;
+    }
     char tmp[40], digits[24];
     int p;
     for (p = 1; p <= 17; p++) {
@@ -272,7 +314,10 @@ void jj_fmt_js_number(char *buf, double v) {
     /* tmp: [-]d[.ddd]e[+-]xx */
     const char *t = tmp;
     char *o = buf;
-    if (*t == '-') { *o++ = '-'; t++; }
+    if (*t == '-') {
+        *o++ = '-';
+        t++;
+    }
     int k = 0;
     while (*t && *t != 'e') {
         if (*t != '.') digits[k++] = *t;
@@ -283,28 +328,36 @@ void jj_fmt_js_number(char *buf, double v) {
     int e = atoi(t + 1);
     int nexp = e + 1; /* value = 0.digits * 10^nexp */
     if (k <= nexp && nexp <= 21) {
-        memcpy(o, digits, (size_t)k); o += k;
+        memcpy(o, digits, (size_t)k);
+        o += k;
         for (int i = 0; i < nexp - k; i++) *o++ = '0';
     } else if (0 < nexp && nexp <= 21) {
-        memcpy(o, digits, (size_t)nexp); o += nexp;
+        memcpy(o, digits, (size_t)nexp);
+        o += nexp;
         *o++ = '.';
-        memcpy(o, digits + nexp, (size_t)(k - nexp)); o += k - nexp;
+        memcpy(o, digits + nexp, (size_t)(k - nexp));
+        o += k - nexp;
     } else if (-6 < nexp && nexp <= 0) {
-        *o++ = '0'; *o++ = '.';
+        *o++ = '0';
+        *o++ = '.';
         for (int i = 0; i < -nexp; i++) *o++ = '0';
-        memcpy(o, digits, (size_t)k); o += k;
+        memcpy(o, digits, (size_t)k);
+        o += k;
     } else {
         *o++ = digits[0];
         if (k > 1) {
             *o++ = '.';
-            memcpy(o, digits + 1, (size_t)(k - 1)); o += k - 1;
+            memcpy(o, digits + 1, (size_t)(k - 1));
+            o += k - 1;
         }
         o += sprintf(o, "e%c%d", nexp - 1 < 0 ? '-' : '+', abs(nexp - 1));
     }
     *o = 0;
 }
 
-static size_t js_trim_start(const char *s, size_t n) { return jj_space_prefix(s, n); }
+static size_t js_trim_start(const char *s, size_t n) {
+    return jj_space_prefix(s, n);
+}
 
 /* Length of the longest StrDecimalLiteral prefix of s (0 if none). */
 static size_t decimal_prefix(const char *s, size_t n) {
@@ -317,7 +370,10 @@ static size_t decimal_prefix(const char *s, size_t n) {
     if (i < n && s[i] == '.') {
         size_t j = i + 1;
         while (j < n && s[j] >= '0' && s[j] <= '9') j++;
-        if (nd || j > i + 1) { nd += j - i - 1; i = j; }
+        if (nd || j > i + 1) {
+            nd += j - i - 1;
+            i = j;
+        }
     }
     if (!nd) return 0;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
@@ -335,12 +391,14 @@ static double parse_decimal(const char *s, size_t n) {
     if (n >= sizeof tmp) {
         char *p = malloc(n + 1);
         if (!p) return NAN;
-        memcpy(p, s, n); p[n] = 0;
+        memcpy(p, s, n);
+        p[n] = 0;
         double v = strtod(p, NULL);
         free(p);
         return v;
     }
-    memcpy(tmp, s, n); tmp[n] = 0;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
     return strtod(tmp, NULL);
 }
 
@@ -366,7 +424,8 @@ bool jj_js_parse_float(const char *s, size_t n, double *out) {
 
 double jj_js_to_number(const char *s, size_t n) {
     size_t a = jj_space_prefix(s, n);
-    s += a; n -= a;
+    s += a;
+    n -= a;
     n -= jj_space_suffix(s, n);
     if (!n) return 0;
     if (n > 2 && s[0] == '0' && strchr("xXoObB", s[1])) {
@@ -374,9 +433,12 @@ double jj_js_to_number(const char *s, size_t n) {
         double v = 0;
         for (size_t i = 2; i < n; i++) {
             int c = s[i], d;
-            if (c >= '0' && c <= '9') d = c - '0';
-            else if ((c | 32) >= 'a' && (c | 32) <= 'f') d = (c | 32) - 'a' + 10;
-            else return NAN;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if ((c | 32) >= 'a' && (c | 32) <= 'f')
+                d = (c | 32) - 'a' + 10;
+            else
+                return NAN;
             if (d >= base) return NAN;
             v = v * base + d;
         }
@@ -398,13 +460,20 @@ int jj_json_quote(jj_buf *b, const char *s, size_t n, bool ensure_ascii) {
         const char *esc = NULL;
         char ubuf[16];
         size_t len = 1;
-        if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c == '\b') esc = "\\b";
-        else if (c == '\f') esc = "\\f";
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
         else if (c < 0x20) {
             snprintf(ubuf, sizeof ubuf, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
             esc = ubuf;
@@ -413,7 +482,8 @@ int jj_json_quote(jj_buf *b, const char *s, size_t n, bool ensure_ascii) {
             len = jj_utf8_next(s + i, n - i, &cp);
             if (cp > 0x10ffff) cp = 0xfffd; /* undecodable byte: JS sees U+FFFD */
             if (cp >= 0x10000) {
-                uint32_t hi = 0xd800 + ((cp - 0x10000) >> 10), lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+                uint32_t hi = 0xd800 + ((cp - 0x10000) >> 10),
+                         lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
                 snprintf(ubuf, sizeof ubuf, "\\u%04x\\u%04x", hi, lo);
             } else {
                 snprintf(ubuf, sizeof ubuf, "\\u%04x", cp);

@@ -28,8 +28,10 @@ int jj_fail(jj_rt *rt, int code, int line, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (line > 0) fr_fail(rt->err, code, "%s at line %d", msg, line);
-    else fr_fail(rt->err, code, "%s", msg);
+    if (line > 0)
+        fr_fail(rt->err, code, "%s at line %d", msg, line);
+    else
+        fr_fail(rt->err, code, "%s", msg);
     rt->status = code;
     return code;
 }
@@ -77,7 +79,9 @@ static int obj_grow(jj_rt *rt, jj_obj *o, void **arr, size_t *cap, size_t need, 
 
 static void obj_free_internals(jj_obj *o) {
     switch (o->kind) {
-    case JO_LIST: free(((jj_list *)o)->items); break;
+    case JO_LIST:
+        free(((jj_list *)o)->items);
+        break;
     case JO_DICT:
         free(((jj_dict *)o)->keys);
         free(((jj_dict *)o)->vals);
@@ -88,7 +92,8 @@ static void obj_free_internals(jj_obj *o) {
         free(((jj_scope *)o)->lens);
         free(((jj_scope *)o)->vals);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -134,7 +139,8 @@ static void obj_destroy(jj_rt *rt, jj_obj *o) {
         if (s->parent) obj_put(rt, &s->parent->h);
         break;
     }
-    default: break;
+    default:
+        break;
     }
     obj_free_internals(o);
     free(o);
@@ -237,7 +243,9 @@ static jv *dict_find(const jj_dict *d, const char *key, size_t klen, uint8_t typ
     return NULL;
 }
 
-jv *jv_dict_get(const jj_dict *d, const char *key, size_t klen) { return dict_find(d, key, klen, JV_STR); }
+jv *jv_dict_get(const jj_dict *d, const char *key, size_t klen) {
+    return dict_find(d, key, klen, JV_STR);
+}
 
 static int dict_append(jj_rt *rt, jj_dict *d, jj_str *key, jv val, uint8_t type) {
     size_t cap = d->cap;
@@ -301,10 +309,14 @@ static bool key_form(jv key, char *buf, size_t cap, const char **s, size_t *n, u
         return true;
     }
     int64_t i;
-    if (key.t == JV_INT) i = key.u.i;
-    else if (key.t == JV_BOOL) i = key.u.b;
-    else if (key.t == JV_FLOAT && fmod(key.u.f, 1.0) == 0 && fabs(key.u.f) < 9e18) i = (int64_t)key.u.f;
-    else return false;
+    if (key.t == JV_INT)
+        i = key.u.i;
+    else if (key.t == JV_BOOL)
+        i = key.u.b;
+    else if (key.t == JV_FLOAT && fmod(key.u.f, 1.0) == 0 && fabs(key.u.f) < 9e18)
+        i = (int64_t)key.u.f;
+    else
+        return false;
     *n = (size_t)snprintf(buf, cap, "%lld", (long long)i);
     *s = buf;
     *type = JV_INT;
@@ -458,7 +470,8 @@ int jv_compare(jj_rt *rt, jv a, jv b, bool cs, int line, int *res) {
         return 0;
     }
     if (anum && bnum) {
-        if (a.t == JV_INT && b.t == JV_INT) *res = (a.u.i > b.u.i) - (a.u.i < b.u.i);
+        if (a.t == JV_INT && b.t == JV_INT)
+            *res = (a.u.i > b.u.i) - (a.u.i < b.u.i);
         else {
             double x = jv_num(a), y = jv_num(b);
             *res = (x > y) - (x < y);
@@ -469,7 +482,8 @@ int jv_compare(jj_rt *rt, jv a, jv b, bool cs, int line, int *res) {
         *res = str_cmp_ci(a.u.s, b.u.s, cs);
         return 0;
     }
-    return jj_fail(rt, FR_EINVAL, line, "cannot compare %s with %s", jv_type_name(a), jv_type_name(b));
+    return jj_fail(rt, FR_EINVAL, line, "cannot compare %s with %s", jv_type_name(a),
+                   jv_type_name(b));
 }
 
 /* merge sort of an index permutation (stable) */

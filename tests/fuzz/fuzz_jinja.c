@@ -13,13 +13,18 @@ static const char k_vars[] =
     "{\"messages\": ["
     "{\"role\": \"system\", \"content\": \"You are helpful.\"},"
     "{\"role\": \"user\", \"content\": \"Hi \\u4f60\\u597d \\ud83d\\ude00\"},"
-    "{\"role\": \"assistant\", \"content\": \"<think>\\nhm\\n</think>\\n\\nHello\", \"reasoning_content\": \"hm\","
-    " \"tool_calls\": [{\"id\": \"c1\", \"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": {\"a\": 1, \"b\": [true, null, 2.5]}}}]},"
+    "{\"role\": \"assistant\", \"content\": \"<think>\\nhm\\n</think>\\n\\nHello\", "
+    "\"reasoning_content\": \"hm\","
+    " \"tool_calls\": [{\"id\": \"c1\", \"type\": \"function\", \"function\": {\"name\": \"f\", "
+    "\"arguments\": {\"a\": 1, \"b\": [true, null, 2.5]}}}]},"
     "{\"role\": \"tool\", \"tool_call_id\": \"c1\", \"content\": \"{\\\"r\\\": 1}\"},"
-    "{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"part\"}, {\"type\": \"image\"}]}],"
+    "{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"part\"}, {\"type\": "
+    "\"image\"}]}],"
     "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"description\": \"d\","
-    " \"parameters\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"}}, \"required\": [\"a\"]}}}],"
-    "\"add_generation_prompt\": true, \"enable_thinking\": false, \"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}";
+    " \"parameters\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"}}, "
+    "\"required\": [\"a\"]}}}],"
+    "\"add_generation_prompt\": true, \"enable_thinking\": false, \"bos_token\": \"<s>\", "
+    "\"eos_token\": \"</s>\"}";
 
 static json_t *g_vars;
 
