@@ -7,7 +7,7 @@
 #   FAIL tmpl.<template>.<case>: ...       different output or frugal failed
 #   SKIP tmpl.<template>.<case>: ...       the oracle itself threw (frugal's result noted)
 # and ends with "templates: X/N identical" (a template is identical when it has no FAIL and
-# at least one PASS). Environment: FRUGAL (binary, default build/frugal), FRUGAL_SHARED,
+# at least one PASS), after a random differential run (jinja_diff.mjs). Environment: FRUGAL (binary, default build/frugal), FRUGAL_SHARED,
 # FRUGAL_NODE_MODULES, KEEP=1 keeps the work directory, ONLY=substring limits templates.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -67,6 +67,14 @@ for t in "$SRC"/*.jinja; do
     done
     if [ $tf -eq 0 ] && [ $tp -gt 0 ]; then ident=$((ident + 1)); fi
 done
+# random expressions and whitespace-control combinations (tests/oracle/jinja_diff.mjs)
+if node tests/oracle/jinja_diff.mjs "$FRUGAL" 400 7 >"$WORK/diff.log" 2>&1; then
+    echo "PASS tmpl.random_diff ($(tail -1 "$WORK/diff.log" | sed 's/^jinja_diff: //'))"
+    pass=$((pass + 1))
+else
+    echo "FAIL tmpl.random_diff: $(grep -m1 -A2 '^DIFF' "$WORK/diff.log" | tr '\n' ' ' | head -c 300)"
+    fail=$((fail + 1))
+fi
 echo "tmpl: $pass passed, $fail failed, $skip skipped (oracle threw)"
 echo "templates: $ident/$ntmpl identical"
 if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "work directory: $WORK"; fi
