@@ -6,8 +6,9 @@
 #   PASS tmpl.<template>.<case>            identical output
 #   FAIL tmpl.<template>.<case>: ...       different output or frugal failed
 #   SKIP tmpl.<template>.<case>: ...       the oracle itself threw (frugal's result noted)
-# and ends with "templates: X/N identical" (a template is identical when it has no FAIL and
-# at least one PASS), after a random differential run (jinja_diff.mjs). Environment: FRUGAL (binary, default build/frugal), FRUGAL_SHARED,
+# then runs the random differential test (jinja_diff.mjs: PASS/FAIL tmpl.random_diff) and
+# ends with "templates: X/N identical" (a template is identical when it has no FAIL and at
+# least one PASS). Environment: FRUGAL (binary, default build/frugal), FRUGAL_SHARED,
 # FRUGAL_NODE_MODULES, KEEP=1 keeps the work directory, ONLY=substring limits templates.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
