@@ -1,0 +1,78 @@
+/* server.c: the server's life: the chat template (the model's, or ChatML when it has none
+ * or ours cannot parse it), metrics, the engine and the HTTP daemon; and the shutdown
+ * order: stop accepting, drain, cut what still runs, let answers reach their clients,
+ * stop the daemon, then free the engine (which connection threads may touch until then). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+static const char chatml[] =
+    "{%- for message in messages -%}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + (message['content'] or '') + '<|im_end|>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}";
+
+static void set_token_var(json_t *vars, const char *name, const tok_vocab *v, int32_t id) {
+    size_t n;
+    const char *t = id >= 0 ? tok_text(v, id, &n) : NULL;
+    if (t) json_object_set_new(vars, name, srv_json_bytes(t, n));
+}
+
+int srv_start(srv_t **out, const fr_model *m, fr_ctx *c, const srv_config *cfg, fr_err *err) {
+    *out = NULL;
+    if (!m->vocab) return fr_fail(err, FR_EUNSUP, "%s has no tokenizer (tokenizer.ggml.* keys): cannot serve text", cfg->model_path);
+    srv_t *s = fr_xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    s->m = m;
+    s->vocab = m->vocab;
+    gguf_str src;
+    fr_err e2;
+    int rc = gguf_get_str(m->gguf, "tokenizer.chat_template", &src, &e2);
+    if (rc == 0 && jinja_template_parse(&s->tmpl, src.ptr, (size_t)src.len, &e2)) {
+        fprintf(stderr, "serve: warning: the model's chat template cannot be parsed (%s); using ChatML\n", e2.msg);
+        s->tmpl = NULL;
+    } else if (rc != 0) {
+        fprintf(stderr, "serve: the model has no chat template; chat completions use ChatML\n");
+    }
+    if (!s->tmpl && jinja_template_parse(&s->tmpl, chatml, sizeof chatml - 1, &e2)) {
+        free(s);
+        return fr_fail(err, FR_EFORMAT, "built-in ChatML template: %s", e2.msg);
+    }
+    s->tmpl_vars = json_object();
+    set_token_var(s->tmpl_vars, "bos_token", s->vocab, tok_bos(s->vocab));
+    set_token_var(s->tmpl_vars, "eos_token", s->vocab, tok_eos(s->vocab));
+    srv_metrics_init(&s->met);
+    if ((rc = srv_engine_start(&s->eng, c, &s->cfg, &s->met, err)) || (rc = srv_http_start(s, err))) {
+        srv_engine_free(s->eng);
+        jinja_template_free(s->tmpl);
+        json_decref(s->tmpl_vars);
+        srv_metrics_free(&s->met);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void srv_shutdown_begin(srv_t *s) {
+    atomic_store(&s->draining, 1);
+    srv_http_quiesce(s);
+    srv_engine_drain(s->eng);
+}
+
+bool srv_busy(srv_t *s) { return srv_engine_busy(s->eng); }
+
+void srv_stop(srv_t *s) {
+    if (!s) return;
+    atomic_store(&s->draining, 1);
+    srv_engine_stop(s->eng);  /* running requests end now; their answers go out */
+    srv_http_settle(s, 3.0);
+    srv_http_stop(s);
+    srv_engine_free(s->eng);
+    jinja_template_free(s->tmpl);
+    json_decref(s->tmpl_vars);
+    srv_metrics_free(&s->met);
+    free(s);
+}
