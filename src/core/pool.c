@@ -1,22 +1,31 @@
-/* pool.c: the persistent thread pool (see pool.h). */
+/* pool.c: the persistent thread pool (see pool.h). Waiting is spin-then-sleep on both
+ * sides: workers spin for a new job up to SPIN_WORKER_NS, then sleep on a futex on the
+ * job generation; the caller spins for the job's end up to SPIN_MAIN_NS, then sleeps on a
+ * futex the last worker to finish bumps. Spinning keeps back-to-back ops (a forward pass
+ * runs hundreds per token) free of wake-up latency; the sleeps give the CPU back when a
+ * thread has been preempted (shared or oversubscribed machines), instead of yield-spinning. */
 #include "core/pool.h"
 
+#include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/err.h"
 
-#define SPIN_ITERS 200000
+#define SPIN_WORKER_NS 2000000 /* 2 ms */
+#define SPIN_MAIN_NS 200000    /* 0.2 ms */
 
 struct fr_pool {
     int n;
     pthread_t *threads;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
     atomic_uint gen;     /* bumped for each job */
     atomic_int pending;  /* workers still running the current job */
-    atomic_int sleepers; /* workers waiting on cv */
+    atomic_int sleepers; /* workers asleep (or about to sleep) on gen */
+    atomic_uint done;    /* bumped when a job ends while the caller sleeps */
+    atomic_int main_waiting;
     atomic_int stop;
     fr_pool_fn fn;
     void *arg;
@@ -32,6 +41,50 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+static void futex_wait(atomic_uint *addr, unsigned val) {
+    syscall(SYS_futex, (unsigned *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+static void futex_wake(atomic_uint *addr) {
+    syscall(SYS_futex, (unsigned *)addr, FUTEX_WAKE_PRIVATE, 1 << 30, NULL, NULL, 0);
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Spins until the job generation moves from seen (or stop), checking the clock every 64
+ * pauses; returns 1 if the budget ran out first. */
+static int spin_new_job(fr_pool *p, unsigned seen, int64_t budget_ns) {
+    int64_t t0 = 0;
+    for (unsigned k = 1; atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
+                         !atomic_load_explicit(&p->stop, memory_order_relaxed);
+         k++) {
+        cpu_relax();
+        if ((k & 63) == 0) {
+            int64_t t = now_ns();
+            if (!t0) t0 = t;
+            else if (t - t0 > budget_ns) return 1;
+        }
+    }
+    return 0;
+}
+
+/* Spins until no worker is still running the current job; 1 if the budget ran out. */
+static int spin_job_end(fr_pool *p, int64_t budget_ns) {
+    int64_t t0 = 0;
+    for (unsigned k = 1; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; k++) {
+        cpu_relax();
+        if ((k & 63) == 0) {
+            int64_t t = now_ns();
+            if (!t0) t0 = t;
+            else if (t - t0 > budget_ns) return 1;
+        }
+    }
+    return 0;
+}
+
 static void *worker(void *a) {
     worker_arg *wa = a;
     fr_pool *p = wa->p;
@@ -39,31 +92,25 @@ static void *worker(void *a) {
     free(wa);
     unsigned seen = 0;
     for (;;) {
-        unsigned g;
-        int spins = 0;
-        while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
-               !atomic_load(&p->stop)) {
-            if (++spins < SPIN_ITERS) { cpu_relax(); continue; }
-            pthread_mutex_lock(&p->mu);
-            atomic_fetch_add(&p->sleepers, 1);
-            while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
-                pthread_cond_wait(&p->cv, &p->mu);
+        while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen && !atomic_load(&p->stop)) {
+            if (!spin_new_job(p, seen, SPIN_WORKER_NS)) break;
+            atomic_fetch_add(&p->sleepers, 1); /* seq_cst: pairs with fr_pool_run */
+            if (atomic_load(&p->gen) == seen && !atomic_load(&p->stop)) futex_wait(&p->gen, seen);
             atomic_fetch_sub(&p->sleepers, 1);
-            pthread_mutex_unlock(&p->mu);
-            spins = 0;
         }
         if (atomic_load(&p->stop)) return NULL;
-        seen = g;
+        seen = atomic_load_explicit(&p->gen, memory_order_acquire);
         p->fn(p->arg, ith, p->n);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->main_waiting)) {
+            atomic_fetch_add(&p->done, 1);
+            futex_wake(&p->done);
+        }
     }
 }
 
 fr_pool *fr_pool_create(int n_threads) {
     fr_pool *p = fr_xcalloc(1, sizeof *p);
     p->n = n_threads < 1 ? 1 : n_threads;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
     p->threads = fr_xcalloc((size_t)p->n, sizeof *p->threads);
     p->scratch = fr_xcalloc((size_t)p->n + FR_POOL_SHARED, sizeof *p->scratch);
     p->scratch_cap = fr_xcalloc((size_t)p->n + FR_POOL_SHARED, sizeof *p->scratch_cap);
@@ -78,13 +125,10 @@ fr_pool *fr_pool_create(int n_threads) {
 
 void fr_pool_free(fr_pool *p) {
     if (!p) return;
-    pthread_mutex_lock(&p->mu);
     atomic_store(&p->stop, 1);
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    atomic_fetch_add(&p->gen, 1);
+    futex_wake(&p->gen);
     for (int i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
     for (int i = 0; i < p->n + FR_POOL_SHARED; i++) free(p->scratch[i]);
     free(p->scratch);
     free(p->scratch_cap);
@@ -103,16 +147,14 @@ void fr_pool_run(fr_pool *p, fr_pool_fn fn, void *arg) {
     p->arg = arg;
     atomic_store(&p->pending, p->n - 1);
     atomic_fetch_add(&p->gen, 1); /* seq_cst: pairs with the sleepers check */
-    if (atomic_load(&p->sleepers) > 0) {
-        pthread_mutex_lock(&p->mu);
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-    }
+    if (atomic_load(&p->sleepers) > 0) futex_wake(&p->gen);
     fn(arg, 0, p->n);
-    int spins = 0;
     while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
-        if (++spins < SPIN_ITERS) cpu_relax();
-        else sched_yield();
+        if (!spin_job_end(p, SPIN_MAIN_NS)) break;
+        atomic_store(&p->main_waiting, 1); /* seq_cst: pairs with the last worker's check */
+        unsigned d = atomic_load(&p->done);
+        if (atomic_load(&p->pending) > 0) futex_wait(&p->done, d);
+        atomic_store(&p->main_waiting, 0);
     }
 }
 
