@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# compare.sh: frugal vs llama.cpp (node-llama-cpp) side by side on the same GGUF files, same
-# threads and prompt lengths, alternating for several rounds; prints per-round t/s and the
-# median ratio frugal/llama.cpp for pp and tg.
-#   bench/compare.sh [--rounds N] [--threads N] [--pp N] [--tg N] MODEL.gguf...
+# compare.sh: frugal vs llama.cpp (node-llama-cpp, its best CPU variant for this machine; the
+# variant it loaded is printed) side by side on the same GGUF files, same threads and prompt
+# lengths, alternating frugal / llama.cpp for several rounds. Prints each round and, per
+# model and thread count, the medians and the median of the per-round ratios frugal/llama.cpp
+# for pp and tg, plus both peak RSS. --md FILE appends the summary rows as a markdown table.
+#   bench/compare.sh [--rounds N] [--threads "1 2"] [--pp N] [--tg N] [--md FILE] MODEL.gguf...
+# Environment: FRUGAL (binary, default build/frugal), FRUGAL_BENCH_NODE_MODULES.
 # Models: `frugal synth --preset llama-1.4b --type q8_0 -o bench/models/llama-1.4b-q8_0.gguf`.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-rounds=3 threads=2 pp=64 tg=32
+rounds=3 threads="1 2" pp=512 tg=64 md=""
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) rounds=$2; shift 2 ;; --threads) threads=$2; shift 2 ;;
-        --pp) pp=$2; shift 2 ;; --tg) tg=$2; shift 2 ;; *) break ;;
+        --pp) pp=$2; shift 2 ;; --tg) tg=$2; shift 2 ;; --md) md=$2; shift 2 ;; *) break ;;
     esac
 done
-[ $# -gt 0 ] || { echo "usage: bench/compare.sh [--rounds N] [--threads N] [--pp N] [--tg N] MODEL..."; exit 2; }
+[ $# -gt 0 ] || { echo "usage: bench/compare.sh [--rounds N] [--threads \"1 2\"] [--pp N] [--tg N] [--md FILE] MODEL..."; exit 2; }
+frugal=${FRUGAL:-$root/build/frugal}
 nm=${FRUGAL_BENCH_NODE_MODULES:-$root/bench/node_modules}
 if [ ! -d "$nm/node-llama-cpp" ]; then
     echo "installing node-llama-cpp into bench/node_modules (all CPU variants)"
@@ -21,20 +25,34 @@ if [ ! -d "$nm/node-llama-cpp" ]; then
         npm install --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 export FRUGAL_BENCH_NODE_MODULES=$nm
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -1; }
 for model in "$@"; do
-    echo "== $model (threads $threads, pp $pp, tg $tg, $rounds rounds)"
-    rp=() rt=()
+  for th in $threads; do
+    echo "== $model (threads $th, pp $pp, tg $tg, $rounds rounds, $(date -u +%FT%TZ))"
+    fp=() ft=() lp=() lt=() rp=() rt=() frss=0 lrss=0 variant=""
     for r in $(seq "$rounds"); do
-        f=$("$root/build/frugal" bench -m "$model" -p "$pp" -n "$tg" -r 3 -t "$threads" -o json)
+        f=$("$frugal" bench -m "$model" -p "$pp" -n "$tg" -r 1 -t "$th" -o json)
         fpp=$(echo "$f" | sed -n 's/.*"test": "pp[0-9]*", "t_s": \([0-9.]*\).*/\1/p')
         ftg=$(echo "$f" | sed -n 's/.*"test": "tg[0-9]*", "t_s": \([0-9.]*\).*/\1/p')
-        l=$(node "$root/bench/llama_bench.mjs" "$model" "$pp" "$tg" "$threads" 3)
+        frss=$(echo "$f" | field peak_rss_mib)
+        l=$(node "$root/bench/llama_bench.mjs" "$model" "$pp" "$tg" "$th" 1)
         lpp=$(echo "$l" | sed -n 's/.*"pp":\([0-9.e+-]*\).*/\1/p')
         ltg=$(echo "$l" | sed -n 's/.*"tg":\([0-9.e+-]*\).*/\1/p')
-        echo "round $r: frugal pp $fpp tg $ftg | llama.cpp pp $lpp tg $ltg"
+        variant=$(echo "$l" | sed -n 's/.*"variant":"\([^"]*\)".*/\1/p')
+        lrss=$(echo "$l" | sed -n 's/.*"peak_rss_mib":\([0-9]*\).*/\1/p')
+        echo "round $r: frugal pp $fpp tg $ftg | llama.cpp ($variant) pp $lpp tg $ltg"
+        fp+=("$fpp") ft+=("$ftg") lp+=("$lpp") lt+=("$ltg")
         rp+=("$(awk -v a="$fpp" -v b="$lpp" 'BEGIN{print a/b}')")
         rt+=("$(awk -v a="$ftg" -v b="$ltg" 'BEGIN{print a/b}')")
     done
-    echo "median ratio frugal/llama.cpp: pp $(printf '%s\n' "${rp[@]}" | median)  tg $(printf '%s\n' "${rt[@]}" | median)"
+    mfp=$(printf '%s\n' "${fp[@]}" | median) mft=$(printf '%s\n' "${ft[@]}" | median)
+    mlp=$(printf '%s\n' "${lp[@]}" | median) mlt=$(printf '%s\n' "${lt[@]}" | median)
+    mrp=$(printf '%s\n' "${rp[@]}" | median) mrt=$(printf '%s\n' "${rt[@]}" | median)
+    echo "median: frugal pp$pp $mfp tg$tg $mft | llama.cpp pp$pp $mlp tg$tg $mlt | ratio pp $mrp tg $mrt | peak RSS frugal ${frss} MiB llama.cpp ${lrss} MiB"
+    if [ -n "$md" ]; then
+        printf '| %s | %s | %.1f | %.1f | **%.2fx** | %.2f | %.2f | **%.2fx** | %s / %s | %s |\n' \
+            "$(basename "$model" .gguf)" "$th" "$mfp" "$mlp" "$mrp" "$mft" "$mlt" "$mrt" "$frss" "$lrss" "$variant" >> "$md"
+    fi
+  done
 done

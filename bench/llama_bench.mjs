@@ -13,7 +13,14 @@ const { getLlama } = await import(pathToFileURL(createRequire(path.join(nm, 'x.j
 const [modelPath, ppS, tgS, thS, repS] = process.argv.slice(2);
 const pp = Number(ppS), tg = Number(tgS), threads = Number(thS), reps = Number(repS || 3);
 
-const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error', progressLogs: false, maxThreads: threads });
+// ggml logs which CPU variant it loaded ("loaded CPU backend from .../libggml-cpu-zen4.so")
+let variant = null;
+const logger = (level, message) => {
+    const m = /libggml-cpu-([a-z0-9_]+)\.so/.exec(message);
+    if (m && /load/i.test(message)) variant = m[1];
+    if (level === 'error' || level === 'fatal') process.stderr.write(message + '\n');
+};
+const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'debug', logger, progressLogs: false, maxThreads: threads });
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
 const nv = model.tokens.vocabSize ?? 1000;
 const ctxSize = Math.max(pp, tg) + 16;
@@ -38,6 +45,7 @@ const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor
 const out = {};
 if (pp) { await runPP(Math.min(pp, 16)); const r = []; for (let i = 0; i < reps; i++) r.push(await runPP(pp)); out.pp = med(r); }
 if (tg) { await runTG(Math.min(tg, 4)); const r = []; for (let i = 0; i < reps; i++) r.push(await runTG(tg)); out.tg = med(r); }
-out.variant = process.env.FRUGAL_BENCH_VARIANT || 'best available';
+out.variant = process.env.FRUGAL_BENCH_VARIANT || variant || 'unknown';
+out.peak_rss_mib = Math.round(process.resourceUsage().maxRSS / 1024);
 console.log(JSON.stringify(out));
 await context.dispose(); await model.dispose(); await llama.dispose();

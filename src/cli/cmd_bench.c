@@ -85,6 +85,20 @@ static double mem_bandwidth(int n_threads) {
     return best;
 }
 
+static void empty_job(void *arg, int ith, int nth) { (void)arg, (void)ith, (void)nth; }
+
+/* microseconds per fr_pool_run of an empty job: the fixed cost every op pays for a sync */
+static double pool_sync_us(int n_threads) {
+    fr_pool *pool = fr_pool_create(n_threads);
+    const int n = 20000;
+    for (int i = 0; i < 1000; i++) fr_pool_run(pool, empty_job, NULL);
+    double t0 = cli_now();
+    for (int i = 0; i < n; i++) fr_pool_run(pool, empty_job, NULL);
+    double us = (cli_now() - t0) / n * 1e6;
+    fr_pool_free(pool);
+    return us;
+}
+
 /* bytes of weights one decoded token reads: every tensor except the token embedding (one
  * row; unless the output shares it), experts scaled by n_expert_used / n_expert */
 static double active_bytes(const fr_model *m) {
@@ -135,8 +149,13 @@ int cmd_bench(int argc, char **argv) {
         bw1 = mem_bandwidth(1);
         bwn = n_thr > 1 ? mem_bandwidth(n_thr) : bw1;
         if (!cc.model) {
-            if (json) printf("{\"mem_read_gbs_1t\": %.2f, \"mem_read_gbs\": %.2f, \"threads\": %d}\n", bw1, bwn, n_thr);
-            else printf("read bandwidth: %.2f GB/s (1 thread), %.2f GB/s (%d threads)\n", bw1, bwn, n_thr);
+            double sync = pool_sync_us(n_thr);
+            if (json)
+                printf("{\"mem_read_gbs_1t\": %.2f, \"mem_read_gbs\": %.2f, \"threads\": %d, \"pool_sync_us\": %.2f}\n",
+                       bw1, bwn, n_thr, sync);
+            else
+                printf("read bandwidth: %.2f GB/s (1 thread), %.2f GB/s (%d threads); pool sync %.2f us per op\n",
+                       bw1, bwn, n_thr, sync);
             return 0;
         }
     }
