@@ -47,8 +47,9 @@ struct srv_engine {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    srv_req **q;             /* [q_cap] ring of waiting requests */
-    int q_head, q_len, q_cap;
+    srv_req **q;             /* [q_cap] ring of submitted requests not yet in a slot */
+    int q_head, q_len, q_cap; /* q_cap = --queue + slots: requests about to take an idle
+                                 slot do not count as waiting */
     bool draining, cut, exit, started;
     int n_active;
     srv_slot *slots;         /* [n_slots] */
@@ -398,7 +399,7 @@ int srv_engine_start(srv_engine **out, fr_ctx *c, const srv_config *cfg, srv_met
     e->n_vocab = (int32_t)c->m->hp.n_vocab;
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
-    e->q_cap = cfg->queue_size > 0 ? cfg->queue_size : 1;
+    e->q_cap = (cfg->queue_size > 0 ? cfg->queue_size : 1) + cfg->parallel;
     e->q = fr_xcalloc((size_t)e->q_cap, sizeof *e->q);
     e->n_slots = cfg->parallel;
     e->slots = fr_xcalloc((size_t)e->n_slots, sizeof *e->slots);
@@ -422,10 +423,10 @@ int srv_engine_submit(srv_engine *e, srv_req *r, srv_error *err) {
     int rc = 0;
     if (e->draining || e->exit) {
         rc = srv_err(err, 503, "server_error", "server_shutting_down", NULL, "the server is shutting down");
-    } else if (e->q_len == e->q_cap) {
+    } else if (e->q_len >= e->q_cap - e->n_slots + (e->n_slots - e->n_active)) {
         rc = srv_err(err, 503, "server_error", "server_overloaded", NULL,
-                     "the server is busy: %d requests are waiting for %d slots (--queue); retry later",
-                     e->q_len, e->n_slots);
+                     "the server is busy: %d requests are waiting for %d slots (--queue %d); retry later",
+                     e->q_len, e->n_slots, e->q_cap - e->n_slots);
     } else {
         srv_req_ref(r);
         e->q[(e->q_head + e->q_len++) % e->q_cap] = r;

@@ -39,6 +39,8 @@ typedef struct http_ctx {
     char *body;
     size_t len, cap;
     bool answered;  /* a response is queued */
+    bool too_big;   /* the body passed max_body: being discarded */
+    size_t discarded;
 } http_ctx;
 
 static void conn_state(srv_t *s, struct MHD_Connection *conn, int state) {
@@ -233,16 +235,24 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         size_t n = *upload_size;
         *upload_size = 0;
         if (h->answered) return MHD_YES; /* discarded */
-        if (h->len + n > s->cfg.max_body) {
-            h->answered = true;
+        if (h->too_big || h->len + n > s->cfg.max_body) {
+            /* a chunked body past the limit: a response can only be queued once the body is
+             * in, so drop the data and answer 413 at its end; past twice the limit, hang up */
+            h->discarded += h->len + n; /* body bytes seen */
             free(h->body);
             h->body = NULL;
-            srv_err(&e, 413, "invalid_request_error", "request_too_large", NULL,
-                    "The request body exceeds the limit of %zu bytes.", s->cfg.max_body);
-            return send_error(s, conn, &e, NULL);
+            h->len = h->cap = 0;
+            h->too_big = true;
+            return h->discarded / 2 > s->cfg.max_body ? MHD_NO : MHD_YES;
         }
         srv_buf_append(&h->body, &h->len, &h->cap, upload, n);
         return MHD_YES;
+    }
+    if (h->too_big) {
+        h->answered = true;
+        srv_err(&e, 413, "invalid_request_error", "request_too_large", NULL,
+                "The request body exceeds the limit of %zu bytes.", s->cfg.max_body);
+        return send_error(s, conn, &e, NULL);
     }
     if (h->answered) return MHD_YES;
     h->answered = true;

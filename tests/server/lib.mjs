@@ -14,7 +14,8 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Runs fn as a named test: an exception is a failure with its message.
 export async function test(name, fn) {
-  try { await fn(); } catch (e) { fail(name, `threw ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`); }
+  const t0 = performance.now();
+  try { await fn(); if (process.env.FRUGAL_TEST_TIMES) console.log(`  ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`); } catch (e) { fail(name, `threw ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`); }
 }
 
 export async function startServer(bin, args, env = {}) {
@@ -65,7 +66,7 @@ export async function metrics(base, headers = {}) {
 export async function postJSON(base, path, body, headers = {}) {
   const r = await fetch(base + path, {
     method: 'POST', headers: { 'Content-Type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
   const text = await r.text();
   let json = null;
