@@ -9,6 +9,7 @@
 struct chat_template {
     jinja_template *t;
     json_t *base; /* bos_token, eos_token */
+    jinja_limits lim;
 };
 
 /* text of the token whose id is stored under key, or NULL */
@@ -32,6 +33,7 @@ static int make(chat_template **out, const char *src, size_t len, json_t *base, 
         return fr_wrap(err, rc, "chat template");
     }
     c->base = base;
+    jinja_limits_default(&c->lim);
     *out = c;
     return 0;
 }
@@ -59,6 +61,8 @@ int chat_template_from_text(chat_template **out, const char *src, size_t len, co
     return make(out, src, len, base, err);
 }
 
+void chat_template_set_now(chat_template *t, int64_t now) { t->lim.now = now; }
+
 void chat_template_free(chat_template *t) {
     if (!t) return;
     jinja_template_free(t->t);
@@ -72,7 +76,7 @@ int chat_render(char **out, size_t *out_len, const chat_template *t, const json_
     json_object_set(vars, "messages", (json_t *)messages);
     json_object_set_new(vars, "add_generation_prompt", json_boolean(add_generation_prompt));
     if (extra) json_object_update(vars, (json_t *)extra);
-    int rc = jinja_template_render(out, out_len, t->t, vars, NULL, err);
+    int rc = jinja_template_render(out, out_len, t->t, vars, &t->lim, err);
     json_decref(vars);
     return rc;
 }

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "gguf/gguf.h"
@@ -18,6 +19,8 @@ int chat_template_load(chat_template **out, const gguf_file *g, fr_err *err);
 int chat_template_from_text(chat_template **out, const char *src, size_t len, const char *bos,
                             const char *eos, fr_err *err);
 void chat_template_free(chat_template *t);
+/* Fixes the clock strftime_now() reads (seconds since the epoch; -1: the real clock). */
+void chat_template_set_now(chat_template *t, int64_t now);
 /* Renders messages (a JSON array) with add_generation_prompt; extra (an object or NULL)
  * adds or overrides variables (tools, enable_thinking, ...). *out is malloc'd. */
 int chat_render(char **out, size_t *out_len, const chat_template *t, const json_t *messages,

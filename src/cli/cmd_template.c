@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "gguf/gguf.h"
-#include "jinja/jinja.h"
+#include "chat/chat.h"
 
 static void usage(FILE *f) {
     fprintf(
@@ -67,50 +67,23 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-/* Token text of the id stored under key (tokenizer.ggml.bos_token_id, ...) or NULL. */
-static json_t *token_text(const gguf_file *g, const char *key) {
-    fr_err err;
-    uint32_t id;
-    const gguf_value *toks;
-    if (gguf_get_u32(g, key, &id, &err) != 0) return NULL;
-    if (gguf_get_arr(g, "tokenizer.ggml.tokens", GGUF_T_STRING, &toks, &err) != 0) return NULL;
-    if (id >= toks->v.arr.n) return NULL;
-    gguf_str s = toks->v.arr.strs[id];
-    return json_stringn(s.ptr, (size_t)s.len);
-}
-
-static int load_model(const char *path, char **tmpl, size_t *tlen, json_t *vars) {
+/* The chat template of a GGUF file, with its bos/eos tokens. */
+static int load_model(const char *path, chat_template **t) {
     gguf_file *g;
     fr_err err;
     if (gguf_open(&g, path, &err)) return fail("%s%s", err.msg, "");
-    gguf_str s;
-    int rc = gguf_get_str(g, "tokenizer.chat_template", &s, &err);
-    if (rc) {
-        gguf_close(g);
-        return rc > 0 ? fail("%s: no tokenizer.chat_template in this model%s", path, "")
-                      : fail("%s%s", err.msg, "");
-    }
-    *tmpl = malloc((size_t)s.len + 1);
-    if (!*tmpl) {
-        gguf_close(g);
-        return fail("out of memory%s%s", "", "");
-    }
-    memcpy(*tmpl, s.ptr, (size_t)s.len);
-    (*tmpl)[s.len] = 0;
-    *tlen = (size_t)s.len;
-    json_t *bos = token_text(g, "tokenizer.ggml.bos_token_id");
-    json_t *eos = token_text(g, "tokenizer.ggml.eos_token_id");
-    if (bos) json_object_set_new(vars, "bos_token", bos);
-    if (eos) json_object_set_new(vars, "eos_token", eos);
+    int rc = chat_template_load(t, g, &err);
     gguf_close(g);
-    return 0;
+    return rc ? fail("%s%s", err.msg, "") : 0;
 }
 
 int cmd_template(int argc, char **argv) {
     const char *model = NULL, *tpath = NULL, *mpath = NULL;
     bool gen = false;
-    json_t *vars = json_object(), *extra = json_object();
+    json_t *vars = json_object(), *extra = json_object(), *messages = NULL;
     char *tmpl = NULL, *mtext = NULL, *out = NULL;
+    chat_template *t = NULL;
+    fr_err err;
     int rc = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -160,9 +133,12 @@ int cmd_template(int argc, char **argv) {
 
     size_t tlen = 0, mlen = 0;
     if (model) {
-        if (load_model(model, &tmpl, &tlen, vars)) goto done;
+        if (load_model(model, &t)) goto done;
     } else if (!(tmpl = read_file(tpath, &tlen))) {
         fail("cannot read %s: %s", tpath, strerror(errno));
+        goto done;
+    } else if (chat_template_from_text(&t, tmpl, tlen, NULL, NULL, &err)) {
+        fail("%s%s", err.msg, "");
         goto done;
     }
     if (!(mtext = read_file(mpath, &mlen))) {
@@ -178,10 +154,13 @@ int cmd_template(int argc, char **argv) {
         fail("%s: invalid JSON at %s", mpath, where);
         goto done;
     }
-    json_object_set_new(vars, "add_generation_prompt", json_false());
+    /* variables, lowest precedence first: the messages object's members,
+     * --add-generation-prompt, then --var */
     if (json_is_array(m)) {
-        json_object_set_new(vars, "messages", m);
+        messages = m;
     } else if (json_is_object(m) && json_is_array(json_object_get(m, "messages"))) {
+        messages = json_incref(json_object_get(m, "messages"));
+        json_object_del(m, "messages");
         json_object_update(vars, m);
         json_decref(m);
     } else {
@@ -191,21 +170,10 @@ int cmd_template(int argc, char **argv) {
     }
     if (gen) json_object_set_new(vars, "add_generation_prompt", json_true());
     json_object_update(vars, extra);
-
-    jinja_limits lim;
-    jinja_limits_default(&lim);
     const char *now = getenv("FRUGAL_NOW");
-    if (now && *now) lim.now = strtoll(now, NULL, 10);
-    jinja_template *t;
-    fr_err err;
-    if (jinja_template_parse(&t, tmpl, tlen, &err)) {
-        fail("template: %s%s", err.msg, "");
-        goto done;
-    }
+    if (now && *now) chat_template_set_now(t, strtoll(now, NULL, 10));
     size_t olen;
-    int r = jinja_template_render(&out, &olen, t, vars, &lim, &err);
-    jinja_template_free(t);
-    if (r) {
+    if (chat_render(&out, &olen, t, messages, false, vars, &err)) {
         fail("template: %s%s", err.msg, "");
         goto done;
     }
@@ -218,6 +186,8 @@ done:
     free(tmpl);
     free(mtext);
     free(out);
+    chat_template_free(t);
+    json_decref(messages);
     json_decref(vars);
     json_decref(extra);
     return rc;
