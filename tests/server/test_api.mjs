@@ -232,6 +232,34 @@ await test('prefix-cache', async () => {
         `TTFT ${ttA.toFixed(1)} ms -> ${ttB.toFixed(1)} ms (client ${a.ms.toFixed(0)} -> ${b.ms.toFixed(0)} ms)`);
 });
 
+// Chunked prefill: a running stream keeps its pace while a long prompt is evaluated (in
+// chunks of --prefill-chunk tokens per step, not n_batch = 512 or the whole prompt at once).
+await test('prefill-chunking', async () => {
+  const gaps = [];
+  let during = [];
+  let longStart = 0, longEnd = 0;
+  const run = (async () => {
+    let last = 0;
+    for await (const ch of await client.chat.completions.create({ model: 'm', messages: user('keep talking'), max_tokens: 600,
+      temperature: 0, stream: true, ignore_eos: true })) {
+      const now = performance.now();
+      if (last) { gaps.push(now - last); if (longStart && !longEnd) during.push(now - last); }
+      last = now;
+    }
+  })();
+  await sleep(200);
+  longStart = performance.now();
+  const long = await client.chat.completions.create({ model: 'm', messages: user(words(620, 5)), max_tokens: 1, temperature: 0 });
+  longEnd = performance.now();
+  await run;
+  const prefill = long.timings.first_token_ms, maxGap = Math.max(...during);
+  check('prefill-chunking', during.length > 3 && maxGap < prefill / 4,
+        `longest gap of the running stream ${maxGap.toFixed(0)} ms while a ${long.usage.prompt_tokens}-token prompt took ` +
+        `${prefill.toFixed(0)} ms (${during.length} tokens meanwhile)`,
+        `${long.usage.prompt_tokens}-token prompt in ${prefill.toFixed(0)} ms; the running stream got ${during.length} tokens ` +
+        `meanwhile, longest gap ${maxGap.toFixed(0)} ms`);
+});
+
 // A client that disconnects mid-stream (and one waiting for a whole answer) frees its slot
 // and its KV blocks at once.
 await test('cancel', async () => {
