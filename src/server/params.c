@@ -228,35 +228,32 @@ fail:
 static int chat_prompt(srv_t *s, const json_t *o, char **text, size_t *len, srv_error *e) {
     json_t *msgs = normalise_messages(json_object_get(o, "messages"), e);
     if (!msgs) return -1;
-    json_t *vars = json_deep_copy(s->tmpl_vars);
-    json_object_set_new(vars, "messages", msgs);
-    json_object_set_new(vars, "add_generation_prompt", json_true());
+    json_t *extra = json_object();
     json_t *tools = json_object_get(o, "tools");
     if (tools && !json_is_null(tools)) {
         if (!json_is_array(tools)) {
-            json_decref(vars);
+            json_decref(msgs), json_decref(extra);
             return bad_type(e, "tools", "an array", tools);
         }
-        json_object_set(vars, "tools", tools);
+        json_object_set(extra, "tools", tools);
     }
     json_t *kw = json_object_get(o, "chat_template_kwargs");
     if (kw && !json_is_null(kw)) {
         if (!json_is_object(kw)) {
-            json_decref(vars);
+            json_decref(msgs), json_decref(extra);
             return bad_type(e, "chat_template_kwargs", "an object", kw);
         }
-        json_object_update(vars, kw);
+        json_object_update(extra, kw);
     }
-    jinja_limits lim;
-    jinja_limits_default(&lim);
-    lim.max_output = 32u << 20;
-    lim.max_memory = 256u << 20;
     fr_err err;
-    int rc = jinja_template_render(text, len, s->tmpl, vars, &lim, &err);
-    json_decref(vars);
-    if (rc)
-        return srv_err(e, rc == FR_EINVAL || rc == FR_ERANGE ? 400 : 500, rc == FR_EINVAL || rc == FR_ERANGE ? IRE : "server_error",
-                       "chat_template_error", "messages", "The chat template cannot render these messages: %s", err.msg);
+    int rc = chat_render(text, len, s->chat, msgs, true, extra, &err);
+    json_decref(msgs);
+    json_decref(extra);
+    if (rc) {
+        bool user = rc == FR_EINVAL || rc == FR_ERANGE; /* raise_exception, limits: the messages' fault */
+        return srv_err(e, user ? 400 : 500, user ? IRE : "server_error", "chat_template_error", "messages",
+                       "The chat template cannot render these messages: %s", err.msg);
+    }
     return 0;
 }
 

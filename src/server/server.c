@@ -14,10 +14,11 @@ static const char chatml[] =
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}";
 
-static void set_token_var(json_t *vars, const char *name, const tok_vocab *v, int32_t id) {
+static const char *token_or_empty(const tok_vocab *v, int32_t id, char *buf, size_t cap) {
     size_t n;
     const char *t = id >= 0 ? tok_text(v, id, &n) : NULL;
-    if (t) json_object_set_new(vars, name, srv_json_bytes(t, n));
+    snprintf(buf, cap, "%.*s", t ? (int)n : 0, t ? t : "");
+    return buf;
 }
 
 int srv_start(srv_t **out, const fr_model *m, fr_ctx *c, const srv_config *cfg, fr_err *err) {
@@ -27,27 +28,21 @@ int srv_start(srv_t **out, const fr_model *m, fr_ctx *c, const srv_config *cfg, 
     s->cfg = *cfg;
     s->m = m;
     s->vocab = m->vocab;
-    gguf_str src;
     fr_err e2;
-    int rc = gguf_get_str(m->gguf, "tokenizer.chat_template", &src, &e2);
-    if (rc == 0 && jinja_template_parse(&s->tmpl, src.ptr, (size_t)src.len, &e2)) {
-        fprintf(stderr, "serve: warning: the model's chat template cannot be parsed (%s); using ChatML\n", e2.msg);
-        s->tmpl = NULL;
-    } else if (rc != 0) {
-        fprintf(stderr, "serve: the model has no chat template; chat completions use ChatML\n");
+    int rc = chat_template_load(&s->chat, m->gguf, &e2);
+    if (rc) {
+        fprintf(stderr, "serve: %s; chat completions use ChatML\n", e2.msg);
+        char bos[256], eos[256];
+        if (chat_template_from_text(&s->chat, chatml, sizeof chatml - 1, token_or_empty(s->vocab, tok_bos(s->vocab), bos, sizeof bos),
+                                    token_or_empty(s->vocab, tok_eos(s->vocab), eos, sizeof eos), &e2)) {
+            free(s);
+            return fr_fail(err, FR_EFORMAT, "built-in ChatML template: %s", e2.msg);
+        }
     }
-    if (!s->tmpl && jinja_template_parse(&s->tmpl, chatml, sizeof chatml - 1, &e2)) {
-        free(s);
-        return fr_fail(err, FR_EFORMAT, "built-in ChatML template: %s", e2.msg);
-    }
-    s->tmpl_vars = json_object();
-    set_token_var(s->tmpl_vars, "bos_token", s->vocab, tok_bos(s->vocab));
-    set_token_var(s->tmpl_vars, "eos_token", s->vocab, tok_eos(s->vocab));
     srv_metrics_init(&s->met);
     if ((rc = srv_engine_start(&s->eng, c, &s->cfg, &s->met, err)) || (rc = srv_http_start(s, err))) {
         srv_engine_free(s->eng);
-        jinja_template_free(s->tmpl);
-        json_decref(s->tmpl_vars);
+        chat_template_free(s->chat);
         srv_metrics_free(&s->met);
         free(s);
         return rc;
@@ -71,8 +66,7 @@ void srv_stop(srv_t *s) {
     srv_http_settle(s, 3.0);
     srv_http_stop(s);
     srv_engine_free(s->eng);
-    jinja_template_free(s->tmpl);
-    json_decref(s->tmpl_vars);
+    chat_template_free(s->chat);
     srv_metrics_free(&s->met);
     free(s);
 }

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jinja/jinja.h"
+#include "chat/chat.h"
 #include "model/ctx.h"
 #include "tok/tok.h"
 
@@ -191,8 +191,7 @@ struct srv {
     srv_config cfg;
     const fr_model *m;
     const tok_vocab *vocab;
-    jinja_template *tmpl;      /* chat template (the model's or a ChatML fallback) */
-    json_t *tmpl_vars;         /* bos_token, eos_token */
+    chat_template *chat;       /* the model's chat template, or ChatML */
     srv_engine *eng;
     srv_metrics met;
     struct MHD_Daemon *d;
