@@ -5,4 +5,4 @@
 #   FRUGAL_GGUF_CORPUS=tests/fuzz/corpus/gguf build/frugal-tests gguf
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-exec sh tests/fuzz/run_target.sh gguf "${1:-30}" 8192
+exec sh tests/fuzz/lib_fuzz.sh gguf "${1:-30}" 8192

@@ -4,4 +4,4 @@
 # tests/fuzz/jinja.dict (template syntax, filters, methods).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-exec sh tests/fuzz/run_target.sh jinja "${1:-60}" 4096 tests/fuzz/jinja.dict
+exec sh tests/fuzz/lib_fuzz.sh jinja "${1:-60}" 4096 tests/fuzz/jinja.dict

@@ -3,4 +3,4 @@
 # $1 seconds (default 30) on a scratch copy of tests/fuzz/corpus/tok.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-exec sh tests/fuzz/run_target.sh tok "${1:-30}" 4096
+exec sh tests/fuzz/lib_fuzz.sh tok "${1:-30}" 4096

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run_target.sh NAME SECONDS MAX_LEN [DICT]: builds the libFuzzer targets (`make fuzz`) and
+# lib_fuzz.sh NAME SECONDS MAX_LEN [DICT]: builds the libFuzzer targets (`make fuzz`) and
 # runs build-fuzz/fuzz_NAME for SECONDS on a scratch copy of tests/fuzz/corpus/NAME. Prints
 # "PASS fuzz.NAME" or "FAIL fuzz.NAME: ..." (the reproducer stays in the printed scratch dir).
 set -u
