@@ -13,65 +13,16 @@
 #include "sample/sample.h"
 #include "synth/synth.h"
 #include "t.h"
-
-static char *tmp_path(const char *name) {
-    static char buf[8][512];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, 512, "%s/%s", t_tmp_dir(), name);
-    return p;
-}
+#include "t_model.h"
 
 static const char *tiny(const char *arch, fr_type type, const char *name) {
-    const char *path = tmp_path(name);
     fr_synth_spec s = fr_synth_default(arch);
     s.type = type;
     s.n_vocab = 400;
     s.n_embd = type == FR_TYPE_Q4_K ? 256 : 64;
     s.n_ff = type == FR_TYPE_Q4_K ? 256 : 96;
     s.head_dim = type == FR_TYPE_Q4_K ? 64 : 16;
-    fr_err e;
-    if (fr_synth_write(&s, path, &e)) {
-        printf("synth failed: %s\n", e.msg);
-        return NULL;
-    }
-    return path;
-}
-
-/* Copies src to dst through the GGUF reader and writer, dropping tensor `drop`, giving
- * tensor `reshape` the first dim `ne0` (data cut accordingly), and overriding u32 key `key`. */
-static int rewrite(const char *src, const char *dst, const char *drop, const char *reshape,
-                   int64_t ne0, const char *key, uint32_t val, const char *str_key, const char *str_val) {
-    gguf_file *f;
-    fr_err e;
-    if (gguf_open(&f, src, &e)) return -1;
-    gguf_writer *w = gguf_writer_create(3);
-    for (uint64_t i = 0; i < f->n_kv; i++) {
-        char k[256];
-        gguf_str_copy(k, sizeof k, f->kv[i].key);
-        if (key && !strcmp(k, key)) gguf_w_u32(w, k, val);
-        else if (str_key && !strcmp(k, str_key)) gguf_w_str(w, k, str_val);
-        else gguf_w_value(w, k, &f->kv[i].val);
-    }
-    int idx[4096], n = 0;
-    for (uint64_t i = 0; i < f->n_tensors && n < 4096; i++) {
-        char name[256];
-        gguf_str_copy(name, sizeof name, f->tensors[i].name);
-        if (drop && !strcmp(name, drop)) continue;
-        int64_t ne[4];
-        memcpy(ne, f->tensors[i].ne, sizeof ne);
-        if (reshape && !strcmp(name, reshape)) ne[0] = ne0;
-        gguf_w_tensor(w, name, f->tensors[i].type, f->tensors[i].n_dims, ne);
-        idx[n++] = (int)i;
-    }
-    FILE *fp = fopen(dst, "wb");
-    int rc = gguf_writer_write_header(w, fp, &e);
-    for (int j = 0; j < n && !rc; j++) rc = gguf_writer_write_tensor(w, fp, j, f->tensors[idx[j]].data, &e);
-    if (!rc) rc = gguf_writer_finish(w, fp, &e);
-    fclose(fp);
-    gguf_writer_free(w);
-    gguf_close(f);
-    return rc;
+    return t_synth(&s, name);
 }
 
 static void load_synthetic_models(void) {
@@ -96,32 +47,23 @@ static void load_synthetic_models(void) {
     }
 }
 
-static void expect_load_error(const char *path, const char *needle1, const char *needle2) {
-    fr_model *m = NULL;
-    fr_err e = {{0}};
-    int rc = fr_model_load(&m, path, &e);
-    T_CHECK(rc < 0 && m == NULL, "load of %s succeeded", path);
-    T_CHECK(strstr(e.msg, needle1) && (!needle2 || strstr(e.msg, needle2)),
-            "message '%s' lacks '%s'/'%s'", e.msg, needle1, needle2 ? needle2 : "");
-}
-
 static void bad_models_have_clear_errors(void) {
     const char *src = tiny("llama", FR_TYPE_F32, "good.gguf");
     T_CHECK(src, "synth");
-    const char *bad = tmp_path("bad.gguf");
-    T_CHECK(rewrite(src, bad, "blk.1.ffn_up.weight", NULL, 0, NULL, 0, NULL, NULL) == 0, "rewrite");
-    expect_load_error(bad, "blk.1.ffn_up.weight", "missing");
-    T_CHECK(rewrite(src, bad, NULL, "blk.0.attn_k.weight", 32, NULL, 0, NULL, NULL) == 0, "rewrite");
-    expect_load_error(bad, "blk.0.attn_k.weight", "expected [64, 32]");
-    T_CHECK(rewrite(src, bad, NULL, NULL, 0, "llama.attention.head_count_kv", 3, NULL, NULL) == 0, "rewrite");
-    expect_load_error(bad, "head_count_kv 3", NULL);
-    T_CHECK(rewrite(src, bad, NULL, NULL, 0, NULL, 0, "general.architecture", "gpt2") == 0, "rewrite");
-    expect_load_error(bad, "'gpt2' is not supported", NULL);
-    T_CHECK(rewrite(src, bad, NULL, NULL, 0, "llama.block_count", 3, NULL, NULL) == 0, "rewrite");
-    expect_load_error(bad, "blk.2.", "missing");
-    T_CHECK(rewrite(src, bad, NULL, NULL, 0, "llama.block_count", 1, NULL, NULL) == 0, "rewrite");
-    expect_load_error(bad, "blk.1.", "not used");
-    expect_load_error(tmp_path("does-not-exist.gguf"), "does-not-exist.gguf", NULL);
+    const char *bad = t_path("bad.gguf");
+    T_CHECK(t_rewrite(src, bad, T_MUT(.drop_tensor = "blk.1.ffn_up.weight")) == 0, "rewrite");
+    t_expect_load_error(bad, "blk.1.ffn_up.weight", "missing");
+    T_CHECK(t_rewrite(src, bad, T_MUT(.reshape = "blk.0.attn_k.weight", .dim = 0, .val = 32)) == 0, "rewrite");
+    t_expect_load_error(bad, "blk.0.attn_k.weight", "expected [64, 32]");
+    T_CHECK(t_rewrite(src, bad, T_MUT(.key = "llama.attention.head_count_kv", .key_val = 3)) == 0, "rewrite");
+    t_expect_load_error(bad, "head_count_kv 3", NULL);
+    T_CHECK(t_rewrite(src, bad, T_MUT(.str_key = "general.architecture", .str_val = "gpt2")) == 0, "rewrite");
+    t_expect_load_error(bad, "'gpt2' is not supported", NULL);
+    T_CHECK(t_rewrite(src, bad, T_MUT(.key = "llama.block_count", .key_val = 3)) == 0, "rewrite");
+    t_expect_load_error(bad, "blk.2.", "missing");
+    T_CHECK(t_rewrite(src, bad, T_MUT(.key = "llama.block_count", .key_val = 1)) == 0, "rewrite");
+    t_expect_load_error(bad, "blk.1.", "not used");
+    t_expect_load_error(t_path("does-not-exist.gguf"), "does-not-exist.gguf", NULL);
 }
 
 static void kv_cache_blocks(void) {
@@ -146,46 +88,6 @@ static void kv_cache_blocks(void) {
     fr_kv_free(&kv);
 }
 
-/* evaluates ids in sequence `seq` with batches of `chunk` tokens; copies all logits to out */
-static int eval(fr_ctx *c, const int32_t *ids, int n, int chunk, int seq, float *out) {
-    int32_t pos[256], sq[256];
-    int8_t want[256];
-    fr_err e;
-    int nv = (int)c->m->hp.n_vocab, base = fr_ctx_seq_len(c, seq);
-    for (int i = 0; i < n; i++) pos[i] = base + i, sq[i] = seq, want[i] = 1;
-    for (int i0 = 0; i0 < n; i0 += chunk) {
-        int nb = n - i0 < chunk ? n - i0 : chunk;
-        fr_batch b = {nb, ids + i0, pos + i0, sq + i0, want + i0};
-        if (fr_decode(c, &b, &e)) {
-            printf("decode: %s\n", e.msg);
-            return -1;
-        }
-        for (int j = 0; j < nb; j++) memcpy(out + (size_t)(i0 + j) * nv, fr_ctx_logits(c, j), sizeof(float) * nv);
-    }
-    return 0;
-}
-
-static float max_diff(const float *a, const float *b, size_t n) {
-    float m = 0;
-    for (size_t i = 0; i < n; i++) {
-        float d = fabsf(a[i] - b[i]);
-        if (!(d <= m)) m = d;
-    }
-    return m;
-}
-
-static fr_ctx *make_ctx(const fr_model *m, int n_seq, int threads) {
-    fr_ctx_params p = fr_ctx_default_params();
-    p.n_ctx = 256;
-    p.n_batch = 64;
-    p.kv_type = FR_TYPE_F32;
-    p.n_seq = n_seq;
-    p.n_threads = threads;
-    fr_ctx *c;
-    fr_err e;
-    return fr_ctx_create(&c, m, &p, &e) ? NULL : c;
-}
-
 static void batch_equals_sequential(void) {
     const char *archs[] = {"llama", "qwen2", "qwen3"};
     for (int a = 0; a < 3; a++) {
@@ -197,15 +99,15 @@ static void batch_equals_sequential(void) {
         int32_t ids[40];
         for (int i = 0; i < n; i++) ids[i] = (i * 37 + 11) % nv;
         float *x = malloc(sizeof(float) * n * nv), *y = malloc(sizeof(float) * n * nv);
-        fr_ctx *c1 = make_ctx(m, 1, 2), *c2 = make_ctx(m, 1, 1);
+        fr_ctx *c1 = t_make_ctx(m, 1, 2, FR_TYPE_F32), *c2 = t_make_ctx(m, 1, 1, FR_TYPE_F32);
         T_CHECK(c1 && c2, "ctx");
-        T_CHECK(eval(c1, ids, n, 64, 0, x) == 0 && eval(c2, ids, n, 1, 0, y) == 0, "eval");
-        float d = max_diff(x, y, (size_t)n * nv);
+        T_CHECK(t_eval(c1, ids, NULL, n, 64, x) == 0 && t_eval(c2, ids, NULL, n, 1, y) == 0, "eval");
+        float d = t_max_diff(x, y, (size_t)n * nv);
         T_EXPECT(d <= 1e-4f, "%s: batch vs token-by-token max diff %g", archs[a], d);
         /* truncate to 25 and re-evaluate the rest in chunks of 7 */
         fr_ctx_truncate(c1, 0, 25);
-        T_CHECK(eval(c1, ids + 25, n - 25, 7, 0, y + (size_t)25 * nv) == 0, "re-eval");
-        d = max_diff(x + (size_t)25 * nv, y + (size_t)25 * nv, (size_t)(n - 25) * nv);
+        T_CHECK(t_eval(c1, ids + 25, NULL, n - 25, 7, y + (size_t)25 * nv) == 0, "re-eval");
+        d = t_max_diff(x + (size_t)25 * nv, y + (size_t)25 * nv, (size_t)(n - 25) * nv);
         T_EXPECT(d <= 1e-4f, "%s: after truncate max diff %g", archs[a], d);
         free(x);
         free(y);
@@ -224,13 +126,13 @@ static void sequences_are_isolated(void) {
     int32_t a[12], b[12];
     for (int i = 0; i < n; i++) a[i] = (i * 7 + 3) % nv, b[i] = (i * 13 + 5) % nv;
     float *ra = malloc(sizeof(float) * n * nv), *rb = malloc(sizeof(float) * n * nv);
-    fr_ctx *c = make_ctx(m, 1, 2);
-    T_CHECK(c && eval(c, a, n, 64, 0, ra) == 0, "a");
+    fr_ctx *c = t_make_ctx(m, 1, 2, FR_TYPE_F32);
+    T_CHECK(c && t_eval(c, a, NULL, n, 64, ra) == 0, "a");
     fr_ctx_truncate(c, 0, 0);
-    T_CHECK(eval(c, b, n, 64, 0, rb) == 0, "b");
+    T_CHECK(t_eval(c, b, NULL, n, 64, rb) == 0, "b");
     fr_ctx_free(c);
     /* both sequences interleaved in one batch */
-    c = make_ctx(m, 2, 2);
+    c = t_make_ctx(m, 2, 2, FR_TYPE_F32);
     T_CHECK(c, "ctx2");
     int32_t ids[24], pos[24], sq[24];
     int8_t want[24];
@@ -243,8 +145,8 @@ static void sequences_are_isolated(void) {
     T_CHECK(fr_decode(c, &bt, &e) == 0, "%s", e.msg);
     float worst = 0;
     for (int i = 0; i < n; i++) {
-        float d1 = max_diff(fr_ctx_logits(c, 2 * i), ra + (size_t)i * nv, (size_t)nv);
-        float d2 = max_diff(fr_ctx_logits(c, 2 * i + 1), rb + (size_t)i * nv, (size_t)nv);
+        float d1 = t_max_diff(fr_ctx_logits(c, 2 * i), ra + (size_t)i * nv, (size_t)nv);
+        float d2 = t_max_diff(fr_ctx_logits(c, 2 * i + 1), rb + (size_t)i * nv, (size_t)nv);
         if (d1 > worst) worst = d1;
         if (d2 > worst) worst = d2;
     }
@@ -276,20 +178,20 @@ static void simd_matches_reference(void) {
         fr_cpu_level top = fr_cpu()->level;
         fr_cpu_force(FR_CPU_GENERIC);
         fr_type_init();
-        fr_ctx *c = make_ctx(m, 1, 2);
-        T_CHECK(c && eval(c, ids, n, 64, 0, ref) == 0, "generic eval");
+        fr_ctx *c = t_make_ctx(m, 1, 2, FR_TYPE_F32);
+        T_CHECK(c && t_eval(c, ids, NULL, n, 64, ref) == 0, "generic eval");
         fr_ctx_free(c);
         for (int lv = FR_CPU_AVX2; lv <= (int)top; lv++) {
             fr_cpu_force((fr_cpu_level)lv);
             fr_type_init();
-            c = make_ctx(m, 1, 2);
-            T_CHECK(c && eval(c, ids, n, 64, 0, fast) == 0, "eval");
+            c = t_make_ctx(m, 1, 2, FR_TYPE_F32);
+            T_CHECK(c && t_eval(c, ids, NULL, n, 64, fast) == 0, "eval");
             fr_ctx_free(c);
             /* The kernels agree to ~1e-7 relative (suite_quant), but a last-bit difference can
              * move a later activation across a quantization step; in a random-weight model that
              * discrete flip shows as up to ~0.05 in the logits (measured: 0.036 for q4_K).
              * So: logits within 0.1, and the distributions nearly identical (argmax agreement). */
-            float d = max_diff(ref, fast, (size_t)n * nv);
+            float d = t_max_diff(ref, fast, (size_t)n * nv);
             int agree = 0;
             for (int i = 0; i < n; i++)
                 agree += fr_argmax(ref + (size_t)i * nv, nv) == fr_argmax(fast + (size_t)i * nv, nv);

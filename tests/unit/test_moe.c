@@ -15,14 +15,7 @@
 #include "model/moe.h"
 #include "synth/synth.h"
 #include "t.h"
-
-static char *tmp_path(const char *name) {
-    static char buf[8][512];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, 512, "%s/%s", t_tmp_dir(), name);
-    return p;
-}
+#include "t_model.h"
 
 /* a tiny deepseek2: V3 style (q compression, sigmoid + bias, groups) or V2-Lite style */
 static fr_synth_spec ds2_spec(int v3, int split) {
@@ -36,16 +29,6 @@ static fr_synth_spec ds2_spec(int v3, int split) {
         s.n_group_used = 2, s.expert_weights_scale = 2.5f, s.n_expert_used = 3;
     }
     return s;
-}
-
-static const char *write_spec(const fr_synth_spec *s, const char *name) {
-    const char *path = tmp_path(name);
-    fr_err e;
-    if (fr_synth_write(s, path, &e)) {
-        printf("synth failed: %s\n", e.msg);
-        return NULL;
-    }
-    return path;
 }
 
 /* ---- router ---------------------------------------------------------------------------- */
@@ -121,7 +104,7 @@ static void mla_cache_is_latent(void) {
     for (int split = 0; split < 2; split++) {
         fr_synth_spec s = ds2_spec(1, split);
         if (split) s.kv_lora_rank = 64, s.qk_rope = 32, s.qk_nope = 32, s.n_layer = 4;
-        const char *path = write_spec(&s, "mla.gguf");
+        const char *path = t_synth(&s, "mla.gguf");
         T_CHECK(path, "synth");
         /* the expected row from the file's own metadata */
         gguf_file *g;
@@ -172,93 +155,17 @@ static void mla_cache_is_latent(void) {
 
 /* ---- broken files ---------------------------------------------------------------------- */
 
-typedef struct {
-    const char *drop_tensor; /* tensor left out */
-    const char *reshape;     /* tensor whose dim `dim` becomes `val` */
-    int dim;
-    int64_t val;
-    const char *key; /* u32 key set to key_val (added if absent) */
-    uint32_t key_val;
-    const char *drop_key; /* key left out */
-} mutation;
-
-/* copies src to dst through the GGUF reader and writer with one mutation (data of a
- * reshaped tensor is cut or read past within the source mapping's bounds) */
-static int rewrite(const char *src, const char *dst, mutation mu) {
-    gguf_file *f;
-    fr_err e;
-    if (gguf_open(&f, src, &e)) return -1;
-    gguf_writer *w = gguf_writer_create(3);
-    int key_done = 0;
-    for (uint64_t i = 0; i < f->n_kv; i++) {
-        char k[256];
-        gguf_str_copy(k, sizeof k, f->kv[i].key);
-        if (mu.drop_key && !strcmp(k, mu.drop_key)) continue;
-        if (mu.key && !strcmp(k, mu.key))
-            gguf_w_u32(w, k, mu.key_val), key_done = 1;
-        else
-            gguf_w_value(w, k, &f->kv[i].val);
-    }
-    if (mu.key && !key_done) gguf_w_u32(w, mu.key, mu.key_val);
-    int idx[4096], n = 0;
-    for (uint64_t i = 0; i < f->n_tensors && n < 4096; i++) {
-        char name[256];
-        gguf_str_copy(name, sizeof name, f->tensors[i].name);
-        if (mu.drop_tensor && !strcmp(name, mu.drop_tensor)) continue;
-        int64_t ne[4];
-        memcpy(ne, f->tensors[i].ne, sizeof ne);
-        uint32_t nd = f->tensors[i].n_dims;
-        if (mu.reshape && !strcmp(name, mu.reshape)) {
-            ne[mu.dim] = mu.val;
-            if ((uint32_t)mu.dim >= nd) nd = (uint32_t)mu.dim + 1;
-        }
-        gguf_w_tensor(w, name, f->tensors[i].type, nd, ne);
-        idx[n++] = (int)i;
-    }
-    /* a grown tensor reads past its data: give the writer a zeroed copy */
-    FILE *fp = fopen(dst, "wb");
-    int rc = fp ? gguf_writer_write_header(w, fp, &e) : -1;
-    for (int j = 0; j < n && !rc; j++) {
-        const gguf_tensor *t = &f->tensors[idx[j]];
-        char name[256];
-        gguf_str_copy(name, sizeof name, t->name);
-        if (mu.reshape && !strcmp(name, mu.reshape) && mu.val > t->ne[mu.dim]) {
-            size_t big = t->nbytes / (size_t)t->ne[mu.dim] * (size_t)mu.val;
-            void *z = calloc(1, big);
-            memcpy(z, t->data, t->nbytes);
-            rc = gguf_writer_write_tensor(w, fp, j, z, &e);
-            free(z);
-        } else {
-            rc = gguf_writer_write_tensor(w, fp, j, t->data, &e);
-        }
-    }
-    if (!rc) rc = gguf_writer_finish(w, fp, &e);
-    if (fp) fclose(fp);
-    gguf_writer_free(w);
-    gguf_close(f);
-    return rc;
-}
-
-static void expect_error(const char *path, const char *needle1, const char *needle2) {
-    fr_model *m = NULL;
-    fr_err e = {{0}};
-    int rc = fr_model_load(&m, path, &e);
-    T_CHECK(rc < 0 && m == NULL, "load of %s succeeded", path);
-    T_CHECK(strstr(e.msg, needle1) && (!needle2 || strstr(e.msg, needle2)),
-            "message '%s' lacks '%s'/'%s'", e.msg, needle1, needle2 ? needle2 : "");
-}
-
-#define MUT(...) ((mutation){__VA_ARGS__})
+#define MUT T_MUT
 #define EXPECT_BAD(src, mu, n1, n2)                                                                \
     do {                                                                                           \
-        T_CHECK(rewrite(src, bad, mu) == 0, "rewrite");                                            \
-        expect_error(bad, n1, n2);                                                                 \
+        T_CHECK(t_rewrite(src, bad, mu) == 0, "rewrite");                                            \
+        t_expect_load_error(bad, n1, n2);                                                                 \
         if (t_failed_now) return;                                                                  \
     } while (0)
 
 static void bad_moe_files_have_clear_errors(void) {
     fr_synth_spec s = ds2_spec(1, 1);
-    const char *src = write_spec(&s, "ds2-good.gguf"), *bad = tmp_path("ds2-bad.gguf");
+    const char *src = t_synth(&s, "ds2-good.gguf"), *bad = t_path("ds2-bad.gguf");
     T_CHECK(src, "synth");
     fr_model *m;
     fr_err e;
@@ -312,7 +219,7 @@ static void bad_moe_files_have_clear_errors(void) {
                "multi-token-prediction", "not supported");
     /* fused gate/up experts */
     s.fused_gate_up = true;
-    const char *fused = write_spec(&s, "ds2-fused.gguf");
+    const char *fused = t_synth(&s, "ds2-fused.gguf");
     T_CHECK(fused && fr_model_load(&m, fused, &e) == 0, "fused gate_up loads: %s", e.msg);
     T_CHECK(m->layers[1].ffn_gate_up_exps && !m->layers[1].ffn_gate_exps, "fused binding");
     fr_model_free(m);
@@ -320,7 +227,7 @@ static void bad_moe_files_have_clear_errors(void) {
                "blk.2.ffn_gate_up_exps.weight", "expected [64, 64, 8]");
     /* the legacy layout and qwen3moe */
     fr_synth_spec sl = ds2_spec(0, 0);
-    const char *lite = write_spec(&sl, "ds2-lite.gguf");
+    const char *lite = t_synth(&sl, "ds2-lite.gguf");
     T_CHECK(lite, "synth");
     EXPECT_BAD(lite, MUT(.reshape = "blk.1.attn_kv_b.weight", .dim = 1, .val = 96),
                "blk.1.attn_kv_b.weight", "expected [32, 128]");
@@ -330,7 +237,7 @@ static void bad_moe_files_have_clear_errors(void) {
                "key_length_mla", "both present");
     fr_synth_spec sq = fr_synth_default("qwen3moe");
     sq.n_vocab = 400;
-    const char *q3 = write_spec(&sq, "q3moe.gguf");
+    const char *q3 = t_synth(&sq, "q3moe.gguf");
     T_CHECK(q3, "synth");
     T_CHECK(fr_model_load(&m, q3, &e) == 0, "qwen3moe loads: %s", e.msg);
     T_CHECK(m->hp.expert_weights_norm && m->hp.gating == FR_GATE_SOFTMAX && m->layers[0].is_moe,
@@ -346,61 +253,13 @@ static void bad_moe_files_have_clear_errors(void) {
 
 /* ---- execution ------------------------------------------------------------------------- */
 
-static int eval(fr_ctx *c, const int32_t *ids, const int32_t *seq, int n, int chunk, float *out) {
-    int32_t pos[256];
-    int8_t want[256];
-    int32_t next[8] = {0};
-    fr_err e;
-    int nv = (int)c->m->hp.n_vocab;
-    for (int i = 0; i < n; i++) {
-        int s = seq ? seq[i] : 0;
-        pos[i] = fr_ctx_seq_len(c, s) + next[s]++, want[i] = 1;
-    }
-    for (int i0 = 0; i0 < n; i0 += chunk) {
-        int nb = n - i0 < chunk ? n - i0 : chunk;
-        fr_batch b = {nb, ids + i0, pos + i0, seq ? seq + i0 : NULL, want + i0};
-        if (fr_decode(c, &b, &e)) {
-            printf("decode: %s\n", e.msg);
-            return -1;
-        }
-        for (int j = 0; j < nb; j++)
-            memcpy(out + (size_t)(i0 + j) * nv, fr_ctx_logits(c, j), sizeof(float) * nv);
-    }
-    return 0;
-}
-
-static float max_diff(const float *a, const float *b, size_t n) {
-    float m = 0;
-    for (size_t i = 0; i < n; i++) {
-        float d = fabsf(a[i] - b[i]);
-        if (!(d <= m)) m = d;
-    }
-    return m;
-}
-
-static fr_ctx *make_ctx(const fr_model *m, int n_seq, int threads, fr_type kv) {
-    fr_ctx_params p = fr_ctx_default_params();
-    p.n_ctx = 256;
-    p.n_batch = 64;
-    p.kv_type = kv;
-    p.n_seq = n_seq;
-    p.n_threads = threads;
-    fr_ctx *c;
-    fr_err e;
-    if (fr_ctx_create(&c, m, &p, &e)) {
-        printf("ctx: %s\n", e.msg);
-        return NULL;
-    }
-    return c;
-}
-
 /* one batch, token by token, chunks of 5 on 1 thread, and two interleaved sequences agree */
 static void batch_thread_sequence_invariance(void) {
     fr_synth_spec specs[3] = {ds2_spec(1, 1), ds2_spec(0, 0), fr_synth_default("qwen3moe")};
     specs[1].fused_gate_up = true;
     specs[2].n_vocab = 400;
     for (int k = 0; k < 3; k++) {
-        const char *path = write_spec(&specs[k], "inv.gguf");
+        const char *path = t_synth(&specs[k], "inv.gguf");
         fr_model *m;
         fr_err e;
         T_CHECK(path && fr_model_load(&m, path, &e) == 0, "load");
@@ -409,27 +268,27 @@ static void batch_thread_sequence_invariance(void) {
         for (int i = 0; i < n; i++) ids[i] = (i * 37 + 11 + k) % nv;
         size_t sz = sizeof(float) * (size_t)2 * n * nv;
         float *x = malloc(sz), *y = malloc(sz), *z = malloc(sz);
-        fr_ctx *c1 = make_ctx(m, 1, 2, FR_TYPE_F32), *c2 = make_ctx(m, 1, 1, FR_TYPE_F32);
+        fr_ctx *c1 = t_make_ctx(m, 1, 2, FR_TYPE_F32), *c2 = t_make_ctx(m, 1, 1, FR_TYPE_F32);
         T_CHECK(c1 && c2, "ctx");
-        T_CHECK(eval(c1, ids, NULL, n, 64, x) == 0 && eval(c2, ids, NULL, n, 1, y) == 0, "eval");
-        float d = max_diff(x, y, (size_t)n * nv);
+        T_CHECK(t_eval(c1, ids, NULL, n, 64, x) == 0 && t_eval(c2, ids, NULL, n, 1, y) == 0, "eval");
+        float d = t_max_diff(x, y, (size_t)n * nv);
         T_EXPECT(d <= 1e-4f, "%s: batch vs token-by-token max diff %g", m->arch_name, d);
         fr_ctx_truncate(c2, 0, 0);
-        T_CHECK(eval(c2, ids, NULL, n, 5, y) == 0, "eval 5");
-        d = max_diff(x, y, (size_t)n * nv);
+        T_CHECK(t_eval(c2, ids, NULL, n, 5, y) == 0, "eval 5");
+        d = t_max_diff(x, y, (size_t)n * nv);
         T_EXPECT(d <= 1e-4f, "%s: batch vs chunks of 5 (1 thread) max diff %g", m->arch_name, d);
         /* a second sequence interleaved with the first in the same batches */
-        fr_ctx *c3 = make_ctx(m, 2, 2, FR_TYPE_F32);
+        fr_ctx *c3 = t_make_ctx(m, 2, 2, FR_TYPE_F32);
         T_CHECK(c3, "ctx3");
         int32_t both[60];
         for (int i = 0; i < n; i++) {
             both[2 * i] = ids[i], seq[2 * i] = 0;
             both[2 * i + 1] = (i * 13 + 5) % nv, seq[2 * i + 1] = 1;
         }
-        T_CHECK(eval(c3, both, seq, 2 * n, 16, z) == 0, "eval 2 seqs");
+        T_CHECK(t_eval(c3, both, seq, 2 * n, 16, z) == 0, "eval 2 seqs");
         float dm = 0;
         for (int i = 0; i < n; i++) {
-            float di = max_diff(x + (size_t)i * nv, z + (size_t)2 * i * nv, (size_t)nv);
+            float di = t_max_diff(x + (size_t)i * nv, z + (size_t)2 * i * nv, (size_t)nv);
             dm = di > dm ? di : dm;
         }
         T_EXPECT(dm <= 1e-4f, "%s: interleaved sequences max diff %g", m->arch_name, dm);
@@ -450,7 +309,7 @@ static void unchosen_experts_are_never_read(void) {
     fr_synth_spec s = ds2_spec(0, 1);
     s.gating = 2, s.probs_bias = true, s.n_expert_used = 2, s.n_expert_shared = 0;
     s.n_embd = 64, s.n_ff_exp = 128; /* expert slices of 32 KiB (f32): whole pages inside */
-    const char *path = write_spec(&s, "unused.gguf");
+    const char *path = t_synth(&s, "unused.gguf");
     T_CHECK(path, "synth");
     /* patch the bias in the file: experts 0 and 1 stay, the rest get -1e30 */
     gguf_file *g;
@@ -480,8 +339,8 @@ static void unchosen_experts_are_never_read(void) {
     int32_t ids[20];
     for (int i = 0; i < n; i++) ids[i] = (i * 29 + 3) % nv;
     float *x = malloc(sizeof(float) * n * nv), *y = malloc(sizeof(float) * n * nv);
-    fr_ctx *c = make_ctx(m, 1, 2, FR_TYPE_F32);
-    T_CHECK(c && eval(c, ids, NULL, n, 64, x) == 0, "eval");
+    fr_ctx *c = t_make_ctx(m, 1, 2, FR_TYPE_F32);
+    T_CHECK(c && t_eval(c, ids, NULL, n, 64, x) == 0, "eval");
     /* protect experts 2..7 of every expert tensor */
     long pg = sysconf(_SC_PAGESIZE);
     int n_prot = 0;
@@ -496,12 +355,12 @@ static void unchosen_experts_are_never_read(void) {
     }
     T_CHECK(n_prot == 3 * nb, "protected %d expert tensors", n_prot);
     fr_ctx_truncate(c, 0, 0);
-    T_CHECK(eval(c, ids, NULL, n, 64, y) == 0, "eval with unchosen experts unreadable");
-    float d = max_diff(x, y, (size_t)n * nv);
+    T_CHECK(t_eval(c, ids, NULL, n, 64, y) == 0, "eval with unchosen experts unreadable");
+    float d = t_max_diff(x, y, (size_t)n * nv);
     T_EXPECT(d == 0.0f, "logits changed by %g", d);
     fr_ctx_truncate(c, 0, 0);
-    T_CHECK(eval(c, ids, NULL, n, 1, y) == 0, "decode token by token");
-    d = max_diff(x, y, (size_t)n * nv);
+    T_CHECK(t_eval(c, ids, NULL, n, 1, y) == 0, "decode token by token");
+    d = t_max_diff(x, y, (size_t)n * nv);
     T_EXPECT(d <= 1e-4f, "token by token max diff %g", d);
     free(x);
     free(y);
