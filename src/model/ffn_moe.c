@@ -10,10 +10,13 @@
  * type agrees). Environment FRUGAL_MOE_TRACE=FILE logs each routing decision's margin. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "model/forward.h"
 #include "model/moe.h"
+#include "quant/gemm.h"
 
 typedef struct {
     fr_ctx *c;
@@ -26,6 +29,15 @@ typedef struct {
     int64_t stride, off_b;    /* weight rows per expert; wb's first row within an expert */
     int n_active;
     fr_chunker ch;
+    /* tiled GEMM path (g non-NULL): act holds the activation rows in the GEMM's layout in
+     * expert-sorted slot order ([n*K rows of act_row bytes], row k for moe_slots[k]); tmp is
+     * [nth][tmp_per_thread] floats of per-thread kernel output ([n_tok_e, 16]) */
+    const fr_gemm *g;
+    const char *act;
+    size_t act_row;
+    float *tmp;
+    size_t tmp_per_thread;
+    fr_pool *pool;
 } moe_job;
 
 /* rows [lo, hi) of the flattened (active expert, row) space */
@@ -51,6 +63,111 @@ static void moe_worker(void *arg, int ith, int nth) {
             }
         }
     }
+}
+
+/* out rows of slot order from the kernel's [cnt, 16] tile: y[slot * n_rows + r0 + r] */
+static void scatter(const moe_job *j, float *y, const float *tmp, int32_t k0, int cnt, int64_t r0,
+                    int nr) {
+    for (int i = 0; i < cnt; i++)
+        memcpy(y + (size_t)j->c->moe_slots[k0 + i] * j->n_rows + r0, tmp + (size_t)i * FR_GEMM_ROWS,
+               sizeof(float) * (size_t)nr);
+}
+
+/* work items are (active expert, panel of FR_GEMM_ROWS rows); an expert with several slots
+ * runs the tiled kernel over them (gate and up from the same packed buffer in turn), a
+ * single slot uses vec_dot */
+static void moe_gemm_worker(void *arg, int ith, int nth) {
+    moe_job *j = arg;
+    fr_ctx *c = j->c;
+    int K = (int)c->m->hp.n_expert_used;
+    int64_t lo, hi, n_in = j->wa->ne[0];
+    int64_t n_pan = (j->n_rows + FR_GEMM_ROWS - 1) / FR_GEMM_ROWS;
+    void *panel = fr_pool_scratch(j->pool, ith,
+                                  fr_gemm_panel_size(j->g, n_in, fr_type_get(j->wa->type)->blck_size));
+    float *tmp = j->tmp + (size_t)ith * j->tmp_per_thread;
+    fr_vec_dot_fn dot_a = fr_type_get(j->wa->type)->vec_dot;
+    (void)nth;
+    while (fr_chunker_next(&j->ch, &lo, &hi)) {
+        for (int64_t i = lo; i < hi; i++) {
+            int e = c->moe_active[i / n_pan];
+            int64_t r0 = (i % n_pan) * FR_GEMM_ROWS, wr = (int64_t)e * j->stride + r0;
+            int nr = (int)(j->n_rows - r0 < FR_GEMM_ROWS ? j->n_rows - r0 : FR_GEMM_ROWS);
+            int32_t k0 = c->moe_off[e];
+            int cnt = c->moe_off[e + 1] - k0;
+            if (cnt == 1) {
+                int32_t slot = c->moe_slots[k0];
+                const char *xr = j->x + (size_t)(j->x_per_slot ? slot : slot / K) * j->x_row;
+                for (int r = 0; r < nr; r++) {
+                    dot_a(n_in, &j->ya[(size_t)slot * j->n_rows + r0 + r], fr_tensor_row(j->wa, wr + r), xr);
+                    if (j->wb)
+                        dot_a(n_in, &j->yb[(size_t)slot * j->n_rows + r0 + r],
+                              fr_tensor_row(j->wb, wr + j->off_b + r), xr);
+                }
+                continue;
+            }
+            const char *act = j->act + (size_t)k0 * j->act_row;
+            j->g->pack(panel, fr_tensor_row(j->wa, wr), j->wa->nb1, nr, n_in);
+            j->g->kernel(tmp, FR_GEMM_ROWS, panel, act, j->act_row, nr, cnt, n_in);
+            scatter(j, j->ya, tmp, k0, cnt, r0, nr);
+            if (j->wb) {
+                j->g->pack(panel, fr_tensor_row(j->wb, wr + j->off_b), j->wb->nb1, nr, n_in);
+                j->g->kernel(tmp, FR_GEMM_ROWS, panel, act, j->act_row, nr, cnt, n_in);
+                scatter(j, j->yb, tmp, k0, cnt, r0, nr);
+            }
+        }
+    }
+}
+
+/* act row k (expert-sorted) = the GEMM layout of x row moe_slots[k] (or its token) */
+static void moe_act_worker(void *arg, int ith, int nth) {
+    moe_job *j = arg;
+    int K = (int)j->c->m->hp.n_expert_used;
+    int32_t total = j->c->moe_off[j->c->m->hp.n_expert];
+    for (int32_t k = ith; k < total; k += nth) {
+        int32_t slot = j->c->moe_slots[k];
+        const char *xr = j->x + (size_t)(j->x_per_slot ? slot : slot / K) * j->x_row;
+        char *dst = (char *)j->act + (size_t)k * j->act_row;
+        if (j->g->act_from) j->g->act_from(dst, xr, j->wa->ne[0]);
+        else memcpy(dst, xr, j->x_row);
+    }
+}
+
+/* FRUGAL_GEMM=0 turns the tiled path off here too (A/B measurements) */
+static int moe_gemm_enabled(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("FRUGAL_GEMM");
+        v = !(e && !strcmp(e, "0"));
+    }
+    return v;
+}
+
+/* the tiled path when the batch has several tokens and the kernel level has a GEMM for the
+ * weights (both weights of a pair share a type); returns 0 when it ran */
+static int run_gemm_job(moe_job *j, int n_tok) {
+    fr_ctx *c = j->c;
+    if (n_tok < 2 || !moe_gemm_enabled() || fr_cpu()->level <= FR_CPU_GENERIC) return -1;
+    if (j->wb && j->wb->type != j->wa->type) return -1;
+    const fr_gemm *g = fr_gemm_get(j->wa->type, fr_cpu()->level);
+    if (!g) return -1;
+    const fr_type_traits *tr = fr_type_get(j->wa->type);
+    int nth = fr_pool_size(c->pool);
+    int32_t total = c->moe_off[c->m->hp.n_expert], max_cnt = 1;
+    for (int i = 0; i < j->n_active; i++) {
+        int e = c->moe_active[i];
+        if (c->moe_off[e + 1] - c->moe_off[e] > max_cnt) max_cnt = c->moe_off[e + 1] - c->moe_off[e];
+    }
+    j->g = g;
+    j->pool = c->pool;
+    j->act_row = g->act_from ? (size_t)(j->wa->ne[0] / tr->blck_size) * g->act_block_bytes : j->x_row;
+    j->act = fr_pool_scratch(c->pool, nth, j->act_row * (size_t)total);
+    j->tmp_per_thread = (size_t)max_cnt * FR_GEMM_ROWS;
+    j->tmp = fr_pool_scratch(c->pool, nth + 1, sizeof(float) * j->tmp_per_thread * (size_t)nth);
+    fr_pool_run(c->pool, moe_act_worker, j);
+    int64_t n_pan = (j->n_rows + FR_GEMM_ROWS - 1) / FR_GEMM_ROWS;
+    fr_chunker_init(&j->ch, (int64_t)j->n_active * n_pan, 1);
+    fr_pool_run(c->pool, moe_gemm_worker, j);
+    return 0;
 }
 
 static void run_job(moe_job *j) {
@@ -131,11 +248,11 @@ void blk_ffn_moe(fr_ctx *c, const fr_layer *L, const fr_step *s) {
                  .n_active = n_active};
     if (tu != tg) { /* unusual: separate gate and up in different types */
         j.wb = NULL;
-        run_job(&j);
+        if (run_gemm_job(&j, n)) run_job(&j);
         j.wa = wu, j.ya = c->moe_u, j.x = quantize(c, c->xq, tu, c->xn, n, e);
         j.x_row = fr_row_size(tu, e);
     }
-    run_job(&j);
+    if (run_gemm_job(&j, n)) run_job(&j);
     op_swiglu(c->moe_h, c->moe_h, c->moe_u, (int64_t)n * K * F);
 
     /* down, one activation row per slot */
@@ -150,7 +267,7 @@ void blk_ffn_moe(fr_ctx *c, const fr_layer *L, const fr_step *s) {
                   .n_rows = e,
                   .stride = e,
                   .n_active = n_active};
-    run_job(&jd);
+    if (run_gemm_job(&jd, n)) run_job(&jd);
 
     /* weighted sum in rank order (as llama.cpp adds its expert views) */
     for (int t = 0; t < n; t++) {
