@@ -2,16 +2,16 @@
 # serve_bench.sh: starts `frugal serve` on a model and measures it under load with
 # bench/serve_bench.mjs: aggregate generation tokens/s at 1, 4 and 16 concurrent streams,
 # time to first token, and time to first token of a long system prompt cold vs cached.
-#   bench/serve_bench.sh [--threads N] [--tokens N] [--levels 1,4,16] MODEL.gguf [serve options]
+#   bench/serve_bench.sh [--threads N] [--tokens N] [--levels 1,4,16] [--repeat 3] MODEL.gguf [serve options]
 # Models: `frugal synth --preset qwen3moe-2b --type q8_0 -o bench/models/qwen3moe-2b-q8_0.gguf`
 #         `frugal synth --preset llama-1.4b --type q8_0 -o bench/models/llama-1.4b-q8_0.gguf`
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 F=${FRUGAL:-$root/build/frugal}
-threads=2 tokens=64 levels=1,4,16
+threads=2 tokens=64 levels=1,4,16 repeat=3
 while [ $# -gt 0 ]; do
     case $1 in
-        --threads) threads=$2; shift 2 ;; --tokens) tokens=$2; shift 2 ;; --levels) levels=$2; shift 2 ;;
+        --threads) threads=$2; shift 2 ;; --tokens) tokens=$2; shift 2 ;; --levels) levels=$2; shift 2 ;; --repeat) repeat=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -26,4 +26,4 @@ port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9]*\) .*/\1/p' "$log")
 [ -n "$port" ] || { cat "$log"; exit 1; }
 echo "== $(basename "$model"): $threads threads, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 sed -n 's/^frugal serve: listening on [^ ]* *//p' "$log"
-node "$root/bench/serve_bench.mjs" "http://127.0.0.1:$port" --levels "$levels" --tokens "$tokens"
+node "$root/bench/serve_bench.mjs" "http://127.0.0.1:$port" --levels "$levels" --tokens "$tokens" --repeat "$repeat"
