@@ -109,22 +109,48 @@ static void head_mm_worker(void *arg, int ith, int nth) {
     }
 }
 
+/* head rows x[(t*H + h) * ld_x + 0..n_in) quantized to row (head_major ? h*n + t : t*H + h) of
+ * dst, in parallel over rows */
+typedef struct {
+    char *dst;
+    const fr_type_traits *tr;
+    fr_type t;
+    size_t row;
+    const float *x;
+    int64_t ld_x, n_in;
+    int n, H, head_major;
+} head_q_job;
+
+static void head_q_worker(void *arg, int ith, int nth) {
+    head_q_job *j = arg;
+    for (int i = ith; i < j->n * j->H; i += nth) {
+        int t = i / j->H, h = i % j->H;
+        const float *src = j->x + (size_t)i * j->ld_x;
+        char *dst = j->dst + (size_t)(j->head_major ? h * j->n + t : i) * j->row;
+        if (j->t == FR_TYPE_F32)
+            memcpy(dst, src, sizeof(float) * (size_t)j->n_in);
+        else
+            j->tr->from_float(dst, src, j->n_in);
+    }
+}
+
 /* quantizes the n*H head rows x[(t*H + h) * ld_x + 0..n_in) into c->mla_xq in w's vec_dot_type
- * and runs the per-head product */
+ * and runs the per-head product: a batch runs one op_matmul per head (its tiled GEMM) over
+ * head-major rows; a single token runs every head in one job */
 static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64_t rows_per_head,
                     int64_t row_off, int64_t n_out, const float *x, int64_t ld_x, int n) {
     int H = (int)c->m->hp.n_head;
     int64_t n_in = w->ne[0];
     fr_type t = fr_type_get(w->type)->vec_dot_type;
-    const fr_type_traits *tr = fr_type_get(t);
     size_t row = fr_row_size(t, n_in);
-    for (size_t i = 0; i < (size_t)n * H; i++) {
-        const float *src = x + i * ld_x;
-        char *dst = (char *)c->mla_xq + i * row;
-        if (t == FR_TYPE_F32)
-            memcpy(dst, src, sizeof(float) * (size_t)n_in);
-        else
-            tr->from_float(dst, src, n_in);
+    head_q_job q = {c->mla_xq, fr_type_get(t), t, row, x, ld_x, n_in, n, H, n >= 2};
+    if (n * H >= 8) fr_pool_run(c->pool, head_q_worker, &q);
+    else head_q_worker(&q, 0, 1);
+    if (n >= 2) {
+        for (int h = 0; h < H; h++)
+            op_matmul(c->pool, y + (size_t)h * ld_y, (int64_t)H * ld_y, w,
+                      h * rows_per_head + row_off, n_out, (const char *)c->mla_xq + (size_t)h * n * row, n);
+        return;
     }
     head_mm_job j = {w, rows_per_head, row_off, n_out, ld_y, c->mla_xq, row, y, n, H, {0}};
     int64_t total = (int64_t)H * n_out, chunk = total / (fr_pool_size(c->pool) * 8);

@@ -65,6 +65,17 @@ static void moe_worker(void *arg, int ith, int nth) {
     }
 }
 
+/* an expert with fewer slots than this uses vec_dot (packing a panel costs about as much as
+ * a few row products); FRUGAL_MOE_GEMM_MIN overrides it for measurements */
+static int moe_gemm_min(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("FRUGAL_MOE_GEMM_MIN");
+        v = e && atoi(e) > 0 ? atoi(e) : 4;
+    }
+    return v;
+}
+
 /* out rows of slot order from the kernel's [cnt, 16] tile: y[slot * n_rows + r0 + r] */
 static void scatter(const moe_job *j, float *y, const float *tmp, int32_t k0, int cnt, int64_t r0,
                     int nr) {
@@ -94,14 +105,16 @@ static void moe_gemm_worker(void *arg, int ith, int nth) {
             int nr = (int)(j->n_rows - r0 < FR_GEMM_ROWS ? j->n_rows - r0 : FR_GEMM_ROWS);
             int32_t k0 = c->moe_off[e];
             int cnt = c->moe_off[e + 1] - k0;
-            if (cnt == 1) {
-                int32_t slot = c->moe_slots[k0];
-                const char *xr = j->x + (size_t)(j->x_per_slot ? slot : slot / K) * j->x_row;
+            if (cnt < moe_gemm_min()) {
                 for (int r = 0; r < nr; r++) {
-                    dot_a(n_in, &j->ya[(size_t)slot * j->n_rows + r0 + r], fr_tensor_row(j->wa, wr + r), xr);
-                    if (j->wb)
-                        dot_a(n_in, &j->yb[(size_t)slot * j->n_rows + r0 + r],
-                              fr_tensor_row(j->wb, wr + j->off_b + r), xr);
+                    const void *ra = fr_tensor_row(j->wa, wr + r);
+                    const void *rb = j->wb ? fr_tensor_row(j->wb, wr + j->off_b + r) : NULL;
+                    for (int32_t k = k0; k < k0 + cnt; k++) {
+                        int32_t slot = c->moe_slots[k];
+                        const char *xr = j->x + (size_t)(j->x_per_slot ? slot : slot / K) * j->x_row;
+                        dot_a(n_in, &j->ya[(size_t)slot * j->n_rows + r0 + r], ra, xr);
+                        if (rb) dot_a(n_in, &j->yb[(size_t)slot * j->n_rows + r0 + r], rb, xr);
+                    }
                 }
                 continue;
             }
