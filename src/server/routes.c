@@ -292,7 +292,9 @@ static void completion(srv_t *s, srv_kind kind, const char *body, size_t len, in
     if (!o) return srv_reply_error(out, &e);
     srv_req *r = srv_req_create(kind);
     r->t_arrive = srv_now();
+    sem_wait(&s->prep); /* rendering and tokenizing a hostile prompt may take a lot of memory */
     int rc = srv_parse_completion(s, kind, o, r, &e);
+    sem_post(&s->prep);
     json_decref(o);
     if (rc) {
         srv_req_unref(r);

@@ -40,10 +40,12 @@ int srv_start(srv_t **out, const fr_model *m, fr_ctx *c, const srv_config *cfg, 
         }
     }
     srv_metrics_init(&s->met);
+    sem_init(&s->prep, 0, 4);
     if ((rc = srv_engine_start(&s->eng, c, &s->cfg, &s->met, err)) || (rc = srv_http_start(s, err))) {
         srv_engine_free(s->eng);
         chat_template_free(s->chat);
         srv_metrics_free(&s->met);
+        sem_destroy(&s->prep);
         free(s);
         return rc;
     }
@@ -68,5 +70,6 @@ void srv_stop(srv_t *s) {
     srv_engine_free(s->eng);
     chat_template_free(s->chat);
     srv_metrics_free(&s->met);
+    sem_destroy(&s->prep);
     free(s);
 }

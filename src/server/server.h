@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -204,6 +205,7 @@ struct srv {
     pthread_t watchdog;
     atomic_int stop_watchdog;
     atomic_int n_inflight;     /* HTTP requests between headers and completion */
+    sem_t prep;                /* bounds concurrent template renders + tokenizations (memory) */
 };
 
 int srv_start(srv_t **out, const fr_model *m, fr_ctx *c, const srv_config *cfg, fr_err *err);
