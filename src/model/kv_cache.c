@@ -67,7 +67,8 @@ void fr_kv_free(fr_kv_cache *kv) {
     if (kv->seqs)
         for (int s = 0; s < kv->n_seq; s++) free(kv->seqs[s].blocks);
     free(kv->seqs);
-    void *pf[] = {kv->reg, kv->hash, kv->cell_tok, kv->bucket, kv->bnext, kv->lru_prev, kv->lru_next};
+    void *pf[] = {kv->reg,   kv->hash,     kv->cell_tok, kv->bucket,
+                  kv->bnext, kv->lru_prev, kv->lru_next};
     for (size_t i = 0; i < sizeof pf / sizeof *pf; i++) free(pf[i]);
     memset(kv, 0, sizeof *kv);
 }
@@ -76,18 +77,24 @@ void fr_kv_free(fr_kv_cache *kv) {
 
 static void lru_remove(fr_kv_cache *kv, int32_t b) {
     int32_t p = kv->lru_prev[b], n = kv->lru_next[b];
-    if (p >= 0) kv->lru_next[p] = n;
-    else kv->lru_head = n;
-    if (n >= 0) kv->lru_prev[n] = p;
-    else kv->lru_tail = p;
+    if (p >= 0)
+        kv->lru_next[p] = n;
+    else
+        kv->lru_head = n;
+    if (n >= 0)
+        kv->lru_prev[n] = p;
+    else
+        kv->lru_tail = p;
     kv->n_lru--;
 }
 
 static void lru_push(fr_kv_cache *kv, int32_t b) { /* most recently used at the tail */
     kv->lru_prev[b] = kv->lru_tail;
     kv->lru_next[b] = -1;
-    if (kv->lru_tail >= 0) kv->lru_next[kv->lru_tail] = b;
-    else kv->lru_head = b;
+    if (kv->lru_tail >= 0)
+        kv->lru_next[kv->lru_tail] = b;
+    else
+        kv->lru_head = b;
     kv->lru_tail = b;
     kv->n_lru++;
 }
@@ -112,8 +119,8 @@ static void unregister(fr_kv_cache *kv, int32_t b) {
 /* the registered block holding prefix hash h whose own tokens are toks[0..block_size) */
 static int32_t lookup(const fr_kv_cache *kv, uint64_t h, const int32_t *toks) {
     for (int32_t b = kv->bucket[bucket_of(kv, h)]; b >= 0; b = kv->bnext[b])
-        if (kv->hash[b] == h &&
-            !memcmp(kv->cell_tok + (size_t)b * kv->block_size, toks, sizeof(int32_t) * (size_t)kv->block_size))
+        if (kv->hash[b] == h && !memcmp(kv->cell_tok + (size_t)b * kv->block_size, toks,
+                                        sizeof(int32_t) * (size_t)kv->block_size))
             return b;
     return -1;
 }
@@ -151,8 +158,10 @@ static int32_t block_alloc(fr_kv_cache *kv) {
 static void block_release(fr_kv_cache *kv, int32_t b) {
     FR_ASSERT(kv->refs[b] > 0);
     if (--kv->refs[b]) return;
-    if (kv->reg[b]) lru_push(kv, b);
-    else kv->free_list[kv->n_free++] = b;
+    if (kv->reg[b])
+        lru_push(kv, b);
+    else
+        kv->free_list[kv->n_free++] = b;
 }
 
 static void seq_grow(fr_kv_seq *s, int64_t need_blocks) {
@@ -179,9 +188,11 @@ int fr_kv_reserve(fr_kv_cache *kv, int seq, int32_t n, fr_err *err) {
         int32_t nb = block_alloc(kv);
         size_t used = (size_t)(s->n_pos % kv->block_size), bs = (size_t)kv->block_size;
         for (int l = 0; l < kv->n_layer; l++) {
-            memcpy((char *)kv->k[l] + nb * bs * kv->row_k, (char *)kv->k[l] + last * bs * kv->row_k, used * kv->row_k);
+            memcpy((char *)kv->k[l] + nb * bs * kv->row_k, (char *)kv->k[l] + last * bs * kv->row_k,
+                   used * kv->row_k);
             if (kv->row_v)
-                memcpy((char *)kv->v[l] + nb * bs * kv->row_v, (char *)kv->v[l] + last * bs * kv->row_v, used * kv->row_v);
+                memcpy((char *)kv->v[l] + nb * bs * kv->row_v,
+                       (char *)kv->v[l] + last * bs * kv->row_v, used * kv->row_v);
         }
         block_release(kv, last);
         s->blocks[s->n_pos / kv->block_size] = nb;
@@ -238,7 +249,7 @@ void fr_kv_prefix_publish(fr_kv_cache *kv, int seq, const int32_t *tokens, int32
         const int32_t *toks = tokens + (size_t)i * bs;
         h = fr_kv_prefix_hash(h, toks, bs);
         int32_t b = s->blocks[i];
-        if (kv->reg[b]) continue;             /* attached or published before */
+        if (kv->reg[b]) continue;               /* attached or published before */
         if (lookup(kv, h, toks) >= 0) continue; /* another block holds this prefix */
         kv->reg[b] = 1;
         kv->hash[b] = h;
@@ -250,6 +261,10 @@ void fr_kv_prefix_publish(fr_kv_cache *kv, int seq, const int32_t *tokens, int32
     }
 }
 
-int32_t fr_kv_blocks_in_use(const fr_kv_cache *kv) { return kv->n_blocks - kv->n_free - kv->n_lru; }
+int32_t fr_kv_blocks_in_use(const fr_kv_cache *kv) {
+    return kv->n_blocks - kv->n_free - kv->n_lru;
+}
 
-int32_t fr_kv_blocks_available(const fr_kv_cache *kv) { return kv->n_free + kv->n_lru; }
+int32_t fr_kv_blocks_available(const fr_kv_cache *kv) {
+    return kv->n_free + kv->n_lru;
+}

@@ -22,14 +22,14 @@
 #include "quant/qtypes.h"
 
 typedef struct fr_kv_seq {
-    int32_t n_pos;       /* tokens stored: positions 0..n_pos-1 */
-    int32_t n_blocks;    /* blocks in the table */
+    int32_t n_pos;    /* tokens stored: positions 0..n_pos-1 */
+    int32_t n_blocks; /* blocks in the table */
     int32_t cap_blocks;
-    int32_t *blocks;     /* [cap_blocks] block ids in position order */
+    int32_t *blocks; /* [cap_blocks] block ids in position order */
 } fr_kv_seq;
 
 typedef struct fr_kv_cache {
-    fr_type type;        /* FR_TYPE_F16 or FR_TYPE_F32 */
+    fr_type type; /* FR_TYPE_F16 or FR_TYPE_F32 */
     int n_layer;
     int64_t width_k, width_v; /* elements per cell per layer */
     size_t row_k, row_v;      /* bytes per cell per layer */
@@ -38,21 +38,21 @@ typedef struct fr_kv_cache {
     int32_t *refs;              /* [n_blocks] owners per block */
     void **k, **v;              /* [n_layer] -> [n_blocks*block_size, width] */
     int n_seq;
-    fr_kv_seq *seqs;            /* [n_seq] */
-    size_t bytes;               /* total bytes of K/V storage */
+    fr_kv_seq *seqs; /* [n_seq] */
+    size_t bytes;    /* total bytes of K/V storage */
     /* prefix sharing */
-    uint8_t *reg;               /* [n_blocks] 1: registered under hash[b] */
-    uint64_t *hash;             /* [n_blocks] prefix hash of a registered block */
-    int32_t *cell_tok;          /* [n_blocks*block_size] tokens of registered blocks */
-    int32_t n_buckets;          /* power of two */
-    int32_t *bucket;            /* [n_buckets] first registered block per bucket, -1 */
-    int32_t *bnext;             /* [n_blocks] next block in the same bucket */
+    uint8_t *reg;                 /* [n_blocks] 1: registered under hash[b] */
+    uint64_t *hash;               /* [n_blocks] prefix hash of a registered block */
+    int32_t *cell_tok;            /* [n_blocks*block_size] tokens of registered blocks */
+    int32_t n_buckets;            /* power of two */
+    int32_t *bucket;              /* [n_buckets] first registered block per bucket, -1 */
+    int32_t *bnext;               /* [n_blocks] next block in the same bucket */
     int32_t *lru_prev, *lru_next; /* [n_blocks] registered blocks with refs 0, oldest first */
     int32_t lru_head, lru_tail, n_lru;
-    int32_t n_reg;              /* registered blocks (in use or cached) */
-    uint64_t n_prefix_hits;     /* blocks attached from the prefix table, ever */
-    uint64_t n_evictions;       /* cached blocks reused for other data, ever */
-    uint64_t n_cow;             /* shared blocks copied before a write, ever */
+    int32_t n_reg;          /* registered blocks (in use or cached) */
+    uint64_t n_prefix_hits; /* blocks attached from the prefix table, ever */
+    uint64_t n_evictions;   /* cached blocks reused for other data, ever */
+    uint64_t n_cow;         /* shared blocks copied before a write, ever */
 } fr_kv_cache;
 
 int fr_kv_init(fr_kv_cache *kv, fr_type type, int n_layer, int64_t width_k, int64_t width_v,

@@ -23,19 +23,19 @@ enum { SLOT_IDLE, SLOT_PREFILL, SLOT_GEN };
 typedef struct srv_slot {
     srv_req *r;
     int state;
-    uint64_t order;          /* admission order: earlier prompts prefill first */
-    int32_t *hist;           /* [cap_hist] prompt then generated tokens */
+    uint64_t order; /* admission order: earlier prompts prefill first */
+    int32_t *hist;  /* [cap_hist] prompt then generated tokens */
     int32_t n_hist, cap_hist;
-    int32_t n_sched;         /* tokens of this slot in the current batch */
-    int32_t need_blocks;     /* blocks this request may hold at most */
-    int32_t last;            /* last sampled token (next to evaluate) */
+    int32_t n_sched;     /* tokens of this slot in the current batch */
+    int32_t need_blocks; /* blocks this request may hold at most */
+    int32_t last;        /* last sampled token (next to evaluate) */
     int32_t n_gen;
     fr_sampler *smp;
     tok_stream ts;
-    char *text;              /* the whole completion text so far (raw bytes) */
+    char *text;                      /* the whole completion text so far (raw bytes) */
     size_t text_len, text_cap, sent; /* bytes released to the request */
-    int32_t *counts;         /* [n_vocab] generated-token counts (penalties), or NULL */
-    float *work;             /* [n_vocab] adjusted logits, or NULL */
+    int32_t *counts;                 /* [n_vocab] generated-token counts (penalties), or NULL */
+    float *work;                     /* [n_vocab] adjusted logits, or NULL */
 } srv_slot;
 
 struct srv_engine {
@@ -47,19 +47,19 @@ struct srv_engine {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    srv_req **q;             /* [q_cap] ring of submitted requests not yet in a slot */
+    srv_req **q;              /* [q_cap] ring of submitted requests not yet in a slot */
     int q_head, q_len, q_cap; /* q_cap = --queue + slots: requests about to take an idle
                                  slot do not count as waiting */
     bool draining, cut, exit, started;
     int n_active;
-    srv_slot *slots;         /* [n_slots] */
+    srv_slot *slots; /* [n_slots] */
     int n_slots;
     uint64_t n_admitted;
     /* the batch, [n_batch] */
     int32_t *tok, *pos, *seq, *row_slot;
     int8_t *want;
     char piece[65536];
-    uint64_t step_gen;       /* tokens generated in the current step */
+    uint64_t step_gen; /* tokens generated in the current step */
 };
 
 static int32_t blocks_for(const fr_kv_cache *kv, int64_t n_pos) {
@@ -84,9 +84,12 @@ static void slot_release(srv_engine *e, int si, srv_finish f, const srv_error *e
     fr_ctx_truncate(e->c, si, 0);
     srv_req_finish(s->r, f, err);
     pthread_mutex_lock(&e->met->mu);
-    if (f == SRV_FIN_CANCEL) e->met->requests_cancelled++;
-    else if (f == SRV_FIN_ERROR) e->met->requests_failed++;
-    else e->met->requests_ok++;
+    if (f == SRV_FIN_CANCEL)
+        e->met->requests_cancelled++;
+    else if (f == SRV_FIN_ERROR)
+        e->met->requests_failed++;
+    else
+        e->met->requests_ok++;
     pthread_mutex_unlock(&e->met->mu);
     if (e->cfg->verbose)
         fprintf(stderr, "serve: %s slot %d: %d prompt (%d cached) + %d tokens, %s\n", s->r->id, si,
@@ -123,7 +126,8 @@ static void slot_start(srv_engine *e, int si, srv_req *r, int32_t cached, int32_
     sp.temp = p->temp, sp.top_k = p->top_k, sp.top_p = p->top_p, sp.min_p = p->min_p;
     sp.repeat_penalty = 1.0f, sp.repeat_last_n = 0, sp.seed = p->seed;
     s->smp = fr_sampler_create(&sp, e->n_vocab);
-    if (p->presence != 0 || p->frequency != 0) s->counts = fr_xcalloc((size_t)e->n_vocab, sizeof(int32_t));
+    if (p->presence != 0 || p->frequency != 0)
+        s->counts = fr_xcalloc((size_t)e->n_vocab, sizeof(int32_t));
     if (s->counts || p->n_bias) s->work = fr_xmalloc(sizeof(float) * (size_t)e->n_vocab);
     r->n_cached = cached;
     r->t_start = srv_now();
@@ -189,12 +193,16 @@ static void slot_token(srv_engine *e, int si, const float *logits) {
         fin = SRV_FIN_STOP;
     } else {
         size_t k = tok_stream_push(&s->ts, e->v, tok, e->piece, sizeof e->piece);
-        srv_buf_append(&s->text, &s->text_len, &s->text_cap, e->piece, k < sizeof e->piece ? k : sizeof e->piece);
+        srv_buf_append(&s->text, &s->text_len, &s->text_cap, e->piece,
+                       k < sizeof e->piece ? k : sizeof e->piece);
     }
-    if (!fin && (s->n_gen >= p->max_tokens || r->n_prompt + s->n_gen >= e->cfg->n_ctx_seq)) fin = SRV_FIN_LENGTH;
-    if (fin) { /* bytes held back as an incomplete character come out now, as `frugal run` prints them */
+    if (!fin && (s->n_gen >= p->max_tokens || r->n_prompt + s->n_gen >= e->cfg->n_ctx_seq))
+        fin = SRV_FIN_LENGTH;
+    if (fin) { /* bytes held back as an incomplete character come out now, as `frugal run` prints
+                  them */
         size_t k = tok_stream_flush(&s->ts, e->piece, sizeof e->piece);
-        srv_buf_append(&s->text, &s->text_len, &s->text_cap, e->piece, k < sizeof e->piece ? k : sizeof e->piece);
+        srv_buf_append(&s->text, &s->text_len, &s->text_cap, e->piece,
+                       k < sizeof e->piece ? k : sizeof e->piece);
     }
     size_t hold = 0;
     if (p->n_stop) {
@@ -209,8 +217,10 @@ static void slot_token(srv_engine *e, int si, const float *logits) {
     if (rel < s->sent) rel = s->sent;
     srv_req_emit(r, s->text + s->sent, rel - s->sent, p->logprobs ? &rec : NULL, s->n_gen);
     s->sent = rel;
-    if (fin) slot_release(e, si, fin, NULL);
-    else s->last = tok;
+    if (fin)
+        slot_release(e, si, fin, NULL);
+    else
+        s->last = tok;
 }
 
 /* ---- admission ---- */
@@ -247,7 +257,8 @@ static void admit(srv_engine *e) { /* lock held */
         srv_req *r = e->q[e->q_head];
         if (e->draining) {
             srv_error err;
-            srv_err(&err, 503, "server_error", "server_shutting_down", NULL, "the server is shutting down");
+            srv_err(&err, 503, "server_error", "server_shutting_down", NULL,
+                    "the server is shutting down");
             srv_req_finish(q_pop(e), SRV_FIN_ERROR, &err);
             srv_req_unref(r);
             continue;
@@ -256,7 +267,8 @@ static void admit(srv_engine *e) { /* lock held */
         for (int i = 0; i < e->n_slots && si < 0; i++)
             if (e->slots[i].state == SLOT_IDLE) si = i;
         if (si < 0) break;
-        int32_t cached = e->cfg->no_prefix_cache ? 0 : fr_kv_prefix_attach(kv, si, r->prompt, r->n_prompt - 1);
+        int32_t cached =
+            e->cfg->no_prefix_cache ? 0 : fr_kv_prefix_attach(kv, si, r->prompt, r->n_prompt - 1);
         int64_t total = (int64_t)r->n_prompt + r->p.max_tokens;
         if (total > e->cfg->n_ctx_seq) total = e->cfg->n_ctx_seq;
         int32_t need = blocks_for(kv, total);
@@ -364,8 +376,10 @@ static void *engine_main(void *arg) {
         for (int i = 0; i < e->n_slots; i++) {
             srv_slot *s = &e->slots[i];
             if (s->state == SLOT_IDLE) continue;
-            if (atomic_load(&s->r->cancel)) slot_release(e, i, SRV_FIN_CANCEL, NULL);
-            else if (cut) slot_release(e, i, SRV_FIN_LENGTH, NULL);
+            if (atomic_load(&s->r->cancel))
+                slot_release(e, i, SRV_FIN_CANCEL, NULL);
+            else if (cut)
+                slot_release(e, i, SRV_FIN_LENGTH, NULL);
         }
         step(e);
         pthread_mutex_lock(&e->mu);
@@ -386,11 +400,14 @@ static void *engine_main(void *arg) {
 
 /* ---- API ---- */
 
-int srv_engine_start(srv_engine **out, fr_ctx *c, const srv_config *cfg, srv_metrics *met, fr_err *err) {
+int srv_engine_start(srv_engine **out, fr_ctx *c, const srv_config *cfg, srv_metrics *met,
+                     fr_err *err) {
     if (c->p.n_batch < cfg->parallel)
-        return fr_fail(err, FR_EINVAL, "batch size %d is smaller than --parallel %d", c->p.n_batch, cfg->parallel);
+        return fr_fail(err, FR_EINVAL, "batch size %d is smaller than --parallel %d", c->p.n_batch,
+                       cfg->parallel);
     if (c->kv.n_seq < cfg->parallel)
-        return fr_fail(err, FR_EINVAL, "context has %d sequences, --parallel wants %d", c->kv.n_seq, cfg->parallel);
+        return fr_fail(err, FR_EINVAL, "context has %d sequences, --parallel wants %d", c->kv.n_seq,
+                       cfg->parallel);
     srv_engine *e = fr_xcalloc(1, sizeof *e);
     e->c = c;
     e->v = c->m->vocab;
@@ -422,11 +439,13 @@ int srv_engine_submit(srv_engine *e, srv_req *r, srv_error *err) {
     pthread_mutex_lock(&e->mu);
     int rc = 0;
     if (e->draining || e->exit) {
-        rc = srv_err(err, 503, "server_error", "server_shutting_down", NULL, "the server is shutting down");
+        rc = srv_err(err, 503, "server_error", "server_shutting_down", NULL,
+                     "the server is shutting down");
     } else if (e->q_len >= e->q_cap - e->n_slots + (e->n_slots - e->n_active)) {
-        rc = srv_err(err, 503, "server_error", "server_overloaded", NULL,
-                     "the server is busy: %d requests are waiting for %d slots (--queue %d); retry later",
-                     e->q_len, e->n_slots, e->q_cap - e->n_slots);
+        rc = srv_err(
+            err, 503, "server_error", "server_overloaded", NULL,
+            "the server is busy: %d requests are waiting for %d slots (--queue %d); retry later",
+            e->q_len, e->n_slots, e->q_cap - e->n_slots);
     } else {
         srv_req_ref(r);
         e->q[(e->q_head + e->q_len++) % e->q_cap] = r;

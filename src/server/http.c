@@ -28,7 +28,7 @@ double srv_now(void) {
 typedef struct srv_conn {
     struct srv_conn *prev, *next;
     int fd;
-    int state;      /* 0 waiting for request headers, 1 reading the body, 2 answering */
+    int state; /* 0 waiting for request headers, 1 reading the body, 2 answering */
     double since;
     bool shut;
 } srv_conn;
@@ -38,13 +38,14 @@ typedef struct http_ctx {
     int route;
     char *body;
     size_t len, cap;
-    bool answered;  /* a response is queued */
-    bool too_big;   /* the body passed max_body: being discarded */
+    bool answered; /* a response is queued */
+    bool too_big;  /* the body passed max_body: being discarded */
     size_t discarded;
 } http_ctx;
 
 static void conn_state(srv_t *s, struct MHD_Connection *conn, int state) {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     srv_conn *c = ci ? ci->socket_context : NULL;
     if (!c) return;
     pthread_mutex_lock(&s->conn_mu);
@@ -57,7 +58,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode code) {
     srv_t *s = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         srv_conn *c = calloc(1, sizeof *c);
         if (!c || !ci) {
             free(c);
@@ -74,8 +76,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     } else if (*socket_context) {
         srv_conn *c = *socket_context;
         pthread_mutex_lock(&s->conn_mu);
-        if (c->prev) c->prev->next = c->next;
-        else s->conns = c->next;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            s->conns = c->next;
         if (c->next) c->next->prev = c->prev;
         pthread_mutex_unlock(&s->conn_mu);
         free(c);
@@ -85,7 +89,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 static void *watchdog(void *arg) {
     srv_t *s = arg;
-    double head_s = s->cfg.timeout_s, body_s = s->cfg.timeout_s * 6.0 < 60 ? 60 : s->cfg.timeout_s * 6.0;
+    double head_s = s->cfg.timeout_s,
+           body_s = s->cfg.timeout_s * 6.0 < 60 ? 60 : s->cfg.timeout_s * 6.0;
     double next_tick = 0;
     while (!atomic_load(&s->stop_watchdog)) {
         double now = srv_now();
@@ -99,7 +104,9 @@ static void *watchdog(void *arg) {
                 shutdown(c->fd, SHUT_RDWR);
                 c->shut = true;
                 if (s->cfg.verbose)
-                    fprintf(stderr, "serve: closing a connection that sent no complete request in %.0f s\n", age);
+                    fprintf(stderr,
+                            "serve: closing a connection that sent no complete request in %.0f s\n",
+                            age);
             }
         }
         pthread_mutex_unlock(&s->conn_mu);
@@ -125,12 +132,17 @@ static void add_common(srv_t *s, struct MHD_Response *r) {
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     long n = srv_stream_read(cls, buf, max);
-    return n == -1 ? MHD_CONTENT_READER_END_OF_STREAM : n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
+    return n == -1 ? MHD_CONTENT_READER_END_OF_STREAM
+           : n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR
+                   : (ssize_t)n;
 }
 
-static void stream_free(void *cls) { srv_stream_free(cls); }
+static void stream_free(void *cls) {
+    srv_stream_free(cls);
+}
 
-static enum MHD_Result send_reply(srv_t *s, struct MHD_Connection *conn, srv_reply *rep, const char *allow) {
+static enum MHD_Result send_reply(srv_t *s, struct MHD_Connection *conn, srv_reply *rep,
+                                  const char *allow) {
     if (rep->status == 0) { /* the client is gone */
         json_decref(rep->json);
         free(rep->text);
@@ -138,7 +150,8 @@ static enum MHD_Result send_reply(srv_t *s, struct MHD_Connection *conn, srv_rep
     }
     struct MHD_Response *r;
     if (rep->stream) {
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, rep->stream, stream_free);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, rep->stream,
+                                              stream_free);
         if (!r) {
             srv_stream_free(rep->stream);
             return MHD_NO;
@@ -156,7 +169,8 @@ static enum MHD_Result send_reply(srv_t *s, struct MHD_Connection *conn, srv_rep
             free(body);
             return MHD_NO;
         }
-        MHD_add_response_header(r, "Content-Type", rep->content_type ? rep->content_type : "application/json");
+        MHD_add_response_header(r, "Content-Type",
+                                rep->content_type ? rep->content_type : "application/json");
     }
     if (rep->retry_after) MHD_add_response_header(r, "Retry-After", rep->retry_after);
     if (allow) MHD_add_response_header(r, "Allow", allow);
@@ -167,7 +181,8 @@ static enum MHD_Result send_reply(srv_t *s, struct MHD_Connection *conn, srv_rep
     return ret;
 }
 
-static enum MHD_Result send_error(srv_t *s, struct MHD_Connection *conn, const srv_error *e, const char *allow) {
+static enum MHD_Result send_error(srv_t *s, struct MHD_Connection *conn, const srv_error *e,
+                                  const char *allow) {
     srv_reply rep = {0};
     srv_reply_error(&rep, e);
     return send_reply(s, conn, &rep, allow);
@@ -180,12 +195,14 @@ static bool auth_ok(srv_t *s, struct MHD_Connection *conn) {
     while (*h == ' ') h++;
     size_t a = strlen(h), b = strlen(s->cfg.api_key);
     unsigned diff = (unsigned)(a ^ b);
-    for (size_t i = 0; i < b; i++) diff |= (unsigned char)s->cfg.api_key[i] ^ (unsigned char)(i < a ? h[i] : 0);
+    for (size_t i = 0; i < b; i++)
+        diff |= (unsigned char)s->cfg.api_key[i] ^ (unsigned char)(i < a ? h[i] : 0);
     return diff == 0;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                 const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls) {
     srv_t *s = cls;
     http_ctx *h = *con_cls;
     srv_error e;
@@ -200,11 +217,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         h->route = srv_route(url, &allowed);
         if (!strcmp(method, "OPTIONS") && s->cfg.cors_origin) {
             h->answered = true;
-            struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+            struct MHD_Response *r =
+                MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
             if (!r) return MHD_NO;
             add_common(s, r);
             MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-            MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+            MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                    "Authorization, Content-Type");
             MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
             enum MHD_Result ret = MHD_queue_response(conn, 204, r);
             MHD_destroy_response(r);
@@ -213,7 +232,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (h->route == SRV_R_NONE) {
-            srv_err(&e, 404, "invalid_request_error", "unknown_url", NULL, "Unknown request URL: %.8s %.200s.", method, url);
+            srv_err(&e, 404, "invalid_request_error", "unknown_url", NULL,
+                    "Unknown request URL: %.8s %.200s.", method, url);
         } else if (strcmp(method, allowed)) {
             h->answered = true;
             srv_err(&e, 405, "invalid_request_error", "method_not_allowed", NULL,
@@ -224,7 +244,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                     "Incorrect or missing API key: send 'Authorization: Bearer KEY'.");
         } else if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
             srv_err(&e, 413, "invalid_request_error", "request_too_large", NULL,
-                    "The request body (%.20s bytes) exceeds the limit of %zu bytes.", cl, s->cfg.max_body);
+                    "The request body (%.20s bytes) exceeds the limit of %zu bytes.", cl,
+                    s->cfg.max_body);
         } else {
             return MHD_YES;
         }
@@ -257,7 +278,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (h->answered) return MHD_YES;
     h->answered = true;
     conn_state(s, conn, 2);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     srv_reply rep;
     srv_handle(s, h->route, h->body, h->len, ci ? ci->connect_fd : -1, &rep);
     free(h->body);
@@ -265,7 +287,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return send_reply(s, conn, &rep, NULL);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
     srv_t *s = cls;
     http_ctx *h = *con_cls;
     (void)toe;
@@ -293,26 +316,26 @@ int srv_http_start(srv_t *s, fr_err *err) {
     char port[16];
     snprintf(port, sizeof port, "%d", s->cfg.port);
     int g = getaddrinfo(s->cfg.host, port, &hints, &ai);
-    if (g || !ai) return fr_fail(err, FR_EINVAL, "cannot resolve --host '%s': %s", s->cfg.host, gai_strerror(g));
+    if (g || !ai)
+        return fr_fail(err, FR_EINVAL, "cannot resolve --host '%s': %s", s->cfg.host,
+                       gai_strerror(g));
     struct sockaddr_storage addr;
     memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
     bool v6 = ai->ai_family == AF_INET6;
     freeaddrinfo(ai);
     pthread_mutex_init(&s->conn_mu, NULL);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                     MHD_USE_ERROR_LOG | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
-    s->d = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_access, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_conn,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
-                            MHD_OPTION_END);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)s->cfg.port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+        s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_conn,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_END);
     if (!s->d) {
         pthread_mutex_destroy(&s->conn_mu);
-        return fr_fail(err, FR_EIO, "cannot listen on %s:%d (address in use, or not allowed?)", s->cfg.host, s->cfg.port);
+        return fr_fail(err, FR_EIO, "cannot listen on %s:%d (address in use, or not allowed?)",
+                       s->cfg.host, s->cfg.port);
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : s->cfg.port;

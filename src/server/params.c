@@ -16,35 +16,46 @@
 
 static const char *type_name(const json_t *v) {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
     }
 }
 
 static int bad_type(srv_error *e, const char *k, const char *want, const json_t *v) {
-    return srv_err(e, 400, IRE, "invalid_type", k, "Invalid type for '%s': expected %s, but got %s instead.",
-                   k, want, type_name(v));
+    return srv_err(e, 400, IRE, "invalid_type", k,
+                   "Invalid type for '%s': expected %s, but got %s instead.", k, want,
+                   type_name(v));
 }
 
 /* absent or null: *present = false and out untouched */
-static int get_num(const json_t *o, const char *k, double lo, double hi, double *out, srv_error *e) {
+static int get_num(const json_t *o, const char *k, double lo, double hi, double *out,
+                   srv_error *e) {
     json_t *v = json_object_get(o, k);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_number(v)) return bad_type(e, k, "a number", v);
     double x = json_number_value(v);
     if (!(x >= lo && x <= hi))
-        return srv_err(e, 400, IRE, "invalid_value", k, "Invalid value for '%s': %g is not in [%g, %g].", k, x, lo, hi);
+        return srv_err(e, 400, IRE, "invalid_value", k,
+                       "Invalid value for '%s': %g is not in [%g, %g].", k, x, lo, hi);
     *out = x;
     return 0;
 }
 
-static int get_int(const json_t *o, const char *k, int64_t lo, int64_t hi, int64_t *out, bool *present, srv_error *e) {
+static int get_int(const json_t *o, const char *k, int64_t lo, int64_t hi, int64_t *out,
+                   bool *present, srv_error *e) {
     json_t *v = json_object_get(o, k);
     if (present) *present = false;
     if (!v || json_is_null(v)) return 0;
@@ -52,11 +63,13 @@ static int get_int(const json_t *o, const char *k, int64_t lo, int64_t hi, int64
     int64_t x = json_integer_value(v);
     if (x < lo)
         return srv_err(e, 400, IRE, "integer_below_min_value", k,
-                       "Invalid '%s': integer below minimum value. Expected a value >= %lld, but got %lld instead.",
+                       "Invalid '%s': integer below minimum value. Expected a value >= %lld, but "
+                       "got %lld instead.",
                        k, (long long)lo, (long long)x);
     if (x > hi)
         return srv_err(e, 400, IRE, "integer_above_max_value", k,
-                       "Invalid '%s': integer above maximum value. Expected a value <= %lld, but got %lld instead.",
+                       "Invalid '%s': integer above maximum value. Expected a value <= %lld, but "
+                       "got %lld instead.",
                        k, (long long)hi, (long long)x);
     *out = x;
     if (present) *present = true;
@@ -74,18 +87,20 @@ static int get_bool(const json_t *o, const char *k, bool *out, srv_error *e) {
 static int parse_stop(const json_t *o, srv_params *p, srv_error *e) {
     json_t *v = json_object_get(o, "stop");
     if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v) && !json_is_array(v)) return bad_type(e, "stop", "a string or an array of strings", v);
+    if (!json_is_string(v) && !json_is_array(v))
+        return bad_type(e, "stop", "a string or an array of strings", v);
     size_t n = json_is_array(v) ? json_array_size(v) : 1;
     if (n > SRV_MAX_STOP)
-        return srv_err(e, 400, IRE, "invalid_value", "stop", "Invalid 'stop': at most %d sequences, got %zu.",
-                       SRV_MAX_STOP, n);
+        return srv_err(e, 400, IRE, "invalid_value", "stop",
+                       "Invalid 'stop': at most %d sequences, got %zu.", SRV_MAX_STOP, n);
     for (size_t i = 0; i < n; i++) {
         json_t *s = json_is_array(v) ? json_array_get(v, i) : v;
         if (!json_is_string(s)) return bad_type(e, "stop", "a string or an array of strings", s);
         size_t len = json_string_length(s);
         if (len > SRV_MAX_STOP_LEN)
-            return srv_err(e, 400, IRE, "invalid_value", "stop", "Invalid 'stop': a sequence is %zu bytes, at most %d.",
-                           len, SRV_MAX_STOP_LEN);
+            return srv_err(e, 400, IRE, "invalid_value", "stop",
+                           "Invalid 'stop': a sequence is %zu bytes, at most %d.", len,
+                           SRV_MAX_STOP_LEN);
         if (len == 0 || memchr(json_string_value(s), 0, len)) continue;
         memcpy(p->stop[p->n_stop], json_string_value(s), len);
         p->stop[p->n_stop++][len] = 0;
@@ -98,7 +113,8 @@ static int parse_bias(const json_t *o, int32_t n_vocab, srv_params *p, srv_error
     if (!v || json_is_null(v)) return 0;
     if (!json_is_object(v)) return bad_type(e, "logit_bias", "an object", v);
     if (json_object_size(v) > SRV_MAX_BIAS)
-        return srv_err(e, 400, IRE, "invalid_value", "logit_bias", "Invalid 'logit_bias': at most %d entries.", SRV_MAX_BIAS);
+        return srv_err(e, 400, IRE, "invalid_value", "logit_bias",
+                       "Invalid 'logit_bias': at most %d entries.", SRV_MAX_BIAS);
     const char *k;
     json_t *x;
     json_object_foreach(v, k, x) {
@@ -106,11 +122,13 @@ static int parse_bias(const json_t *o, int32_t n_vocab, srv_params *p, srv_error
         long id = strtol(k, &end, 10);
         if (!*k || *end || id < 0 || id >= n_vocab)
             return srv_err(e, 400, IRE, "invalid_value", "logit_bias",
-                           "Invalid 'logit_bias': key '%.40s' is not a token id in [0, %d).", k, n_vocab);
+                           "Invalid 'logit_bias': key '%.40s' is not a token id in [0, %d).", k,
+                           n_vocab);
         if (!json_is_number(x)) return bad_type(e, "logit_bias", "numbers as values", x);
         double b = json_number_value(x);
         if (!(b >= -100 && b <= 100))
-            return srv_err(e, 400, IRE, "invalid_value", "logit_bias", "Invalid 'logit_bias': %g is not in [-100, 100].", b);
+            return srv_err(e, 400, IRE, "invalid_value", "logit_bias",
+                           "Invalid 'logit_bias': %g is not in [-100, 100].", b);
         p->bias_id[p->n_bias] = (int32_t)id;
         p->bias[p->n_bias++] = (float)b;
     }
@@ -123,8 +141,8 @@ static int unsupported(const json_t *o, srv_kind kind, srv_error *e) {
     if ((v = json_object_get(o, "n")) && !json_is_null(v)) {
         if (!json_is_integer(v)) return bad_type(e, "n", "an integer", v);
         if (json_integer_value(v) != 1)
-            return srv_err(e, 400, IRE, "unsupported_value", "n", "Only n = 1 is supported, got %lld.",
-                           (long long)json_integer_value(v));
+            return srv_err(e, 400, IRE, "unsupported_value", "n",
+                           "Only n = 1 is supported, got %lld.", (long long)json_integer_value(v));
     }
     if ((v = json_object_get(o, "response_format")) && !json_is_null(v)) {
         if (!json_is_object(v)) return bad_type(e, "response_format", "an object", v);
@@ -136,9 +154,12 @@ static int unsupported(const json_t *o, srv_kind kind, srv_error *e) {
     if (kind == SRV_TEXT) {
         if ((v = json_object_get(o, "echo")) && json_is_true(v))
             return srv_err(e, 400, IRE, "unsupported_value", "echo", "echo is not supported.");
-        if ((v = json_object_get(o, "best_of")) && !json_is_null(v) && !(json_is_integer(v) && json_integer_value(v) == 1))
-            return srv_err(e, 400, IRE, "unsupported_value", "best_of", "Only best_of = 1 is supported.");
-        if ((v = json_object_get(o, "suffix")) && !json_is_null(v) && !(json_is_string(v) && !json_string_length(v)))
+        if ((v = json_object_get(o, "best_of")) && !json_is_null(v) &&
+            !(json_is_integer(v) && json_integer_value(v) == 1))
+            return srv_err(e, 400, IRE, "unsupported_value", "best_of",
+                           "Only best_of = 1 is supported.");
+        if ((v = json_object_get(o, "suffix")) && !json_is_null(v) &&
+            !(json_is_string(v) && !json_string_length(v)))
             return srv_err(e, 400, IRE, "unsupported_value", "suffix", "suffix is not supported.");
     }
     return 0;
@@ -149,7 +170,8 @@ static int unsupported(const json_t *o, srv_kind kind, srv_error *e) {
 static json_t *normalise_messages(const json_t *msgs, srv_error *e) {
     char key[64];
     if (!msgs) {
-        srv_err(e, 400, IRE, "missing_required_parameter", "messages", "Missing required parameter: 'messages'.");
+        srv_err(e, 400, IRE, "missing_required_parameter", "messages",
+                "Missing required parameter: 'messages'.");
         return NULL;
     }
     if (!json_is_array(msgs)) {
@@ -158,7 +180,8 @@ static json_t *normalise_messages(const json_t *msgs, srv_error *e) {
     }
     if (json_array_size(msgs) == 0) {
         srv_err(e, 400, IRE, "empty_array", "messages",
-                "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.");
+                "Invalid 'messages': empty array. Expected an array with minimum length 1, but got "
+                "an empty array instead.");
         return NULL;
     }
     json_t *out = json_array();
@@ -173,7 +196,8 @@ static json_t *normalise_messages(const json_t *msgs, srv_error *e) {
         json_t *role = json_object_get(m, "role"), *content = json_object_get(m, "content");
         snprintf(key, sizeof key, "messages[%zu].role", i);
         if (!role) {
-            srv_err(e, 400, IRE, "missing_required_parameter", key, "Missing required parameter: '%s'.", key);
+            srv_err(e, 400, IRE, "missing_required_parameter", key,
+                    "Missing required parameter: '%s'.", key);
             goto fail;
         }
         if (!json_is_string(role)) {
@@ -193,10 +217,13 @@ static json_t *normalise_messages(const json_t *msgs, srv_error *e) {
             json_array_foreach(content, j, part) {
                 json_t *t = json_is_object(part) ? json_object_get(part, "type") : NULL;
                 json_t *x = json_is_object(part) ? json_object_get(part, "text") : NULL;
-                if (!json_is_string(t) || strcmp(json_string_value(t), "text") || !json_is_string(x)) {
+                if (!json_is_string(t) || strcmp(json_string_value(t), "text") ||
+                    !json_is_string(x)) {
                     free(txt);
                     srv_err(e, 400, IRE, "invalid_value", key,
-                            "Invalid '%s[%zu]': only {\"type\": \"text\", \"text\": string} parts are supported.", key, j);
+                            "Invalid '%s[%zu]': only {\"type\": \"text\", \"text\": string} parts "
+                            "are supported.",
+                            key, j);
                     goto fail;
                 }
                 srv_buf_append(&txt, &len, &cap, json_string_value(x), json_string_length(x));
@@ -205,7 +232,8 @@ static json_t *normalise_messages(const json_t *msgs, srv_error *e) {
             free(txt);
         } else if (!content || json_is_null(content)) {
             if (strcmp(json_string_value(role), "assistant")) {
-                srv_err(e, 400, IRE, "missing_required_parameter", key, "Missing required parameter: '%s'.", key);
+                srv_err(e, 400, IRE, "missing_required_parameter", key,
+                        "Missing required parameter: '%s'.", key);
                 goto fail;
             }
             json_object_set_new(nm, "content", json_null());
@@ -250,16 +278,20 @@ static int chat_prompt(srv_t *s, const json_t *o, char **text, size_t *len, srv_
     json_decref(msgs);
     json_decref(extra);
     if (rc) {
-        bool user = rc == FR_EINVAL || rc == FR_ERANGE; /* raise_exception, limits: the messages' fault */
-        return srv_err(e, user ? 400 : 500, user ? IRE : "server_error", "chat_template_error", "messages",
-                       "The chat template cannot render these messages: %s", err.msg);
+        bool user =
+            rc == FR_EINVAL || rc == FR_ERANGE; /* raise_exception, limits: the messages' fault */
+        return srv_err(e, user ? 400 : 500, user ? IRE : "server_error", "chat_template_error",
+                       "messages", "The chat template cannot render these messages: %s", err.msg);
     }
     return 0;
 }
 
-static int text_prompt(srv_t *s, const json_t *o, srv_req *r, char **text, size_t *len, srv_error *e) {
+static int text_prompt(srv_t *s, const json_t *o, srv_req *r, char **text, size_t *len,
+                       srv_error *e) {
     json_t *v = json_object_get(o, "prompt");
-    if (!v) return srv_err(e, 400, IRE, "missing_required_parameter", "prompt", "Missing required parameter: 'prompt'.");
+    if (!v)
+        return srv_err(e, 400, IRE, "missing_required_parameter", "prompt",
+                       "Missing required parameter: 'prompt'.");
     if (json_is_array(v) && json_array_size(v) == 1 &&
         (json_is_string(json_array_get(v, 0)) || json_is_array(json_array_get(v, 0))))
         v = json_array_get(v, 0); /* one prompt in a list */
@@ -272,17 +304,18 @@ static int text_prompt(srv_t *s, const json_t *o, srv_req *r, char **text, size_
     if (!json_is_array(v)) return bad_type(e, "prompt", "a string or an array of token ids", v);
     size_t n = json_array_size(v), i;
     json_t *x;
-    json_array_foreach(v, i, x)
-        if (!json_is_integer(x))
-            return json_is_string(x) || json_is_array(x)
-                       ? srv_err(e, 400, IRE, "unsupported_value", "prompt", "Only one prompt per request is supported.")
-                       : bad_type(e, "prompt", "a string or an array of token ids", x);
+    json_array_foreach(v, i, x) if (!json_is_integer(x)) return json_is_string(x) ||
+            json_is_array(x)
+        ? srv_err(e, 400, IRE, "unsupported_value", "prompt",
+                  "Only one prompt per request is supported.")
+        : bad_type(e, "prompt", "a string or an array of token ids", x);
     r->prompt = fr_xmalloc(sizeof(int32_t) * (n ? n : 1));
     json_array_foreach(v, i, x) {
         json_int_t id = json_integer_value(x);
         if (id < 0 || id >= (json_int_t)s->m->hp.n_vocab)
-            return srv_err(e, 400, IRE, "invalid_value", "prompt", "Invalid 'prompt': token id %lld is not in [0, %u).",
-                           (long long)id, s->m->hp.n_vocab);
+            return srv_err(e, 400, IRE, "invalid_value", "prompt",
+                           "Invalid 'prompt': token id %lld is not in [0, %u).", (long long)id,
+                           s->m->hp.n_vocab);
         r->prompt[i] = (int32_t)id;
     }
     r->n_prompt = (int32_t)n;
@@ -297,7 +330,9 @@ static uint64_t random_seed(srv_t *s) {
 }
 
 int srv_parse_completion(srv_t *s, srv_kind kind, const json_t *o, srv_req *r, srv_error *e) {
-    if (!json_is_object(o)) return srv_err(e, 400, IRE, "invalid_type", NULL, "The request body must be a JSON object.");
+    if (!json_is_object(o))
+        return srv_err(e, 400, IRE, "invalid_type", NULL,
+                       "The request body must be a JSON object.");
     json_t *model = json_object_get(o, "model");
     if (model && !json_is_null(model)) {
         if (!json_is_string(model)) return bad_type(e, "model", "a string", model);
@@ -306,7 +341,8 @@ int srv_parse_completion(srv_t *s, srv_kind kind, const json_t *o, srv_req *r, s
         base = base ? base + 1 : s->cfg.model_path;
         if (strcmp(name, s->cfg.model_id) && strcmp(name, base) && strcmp(name, s->cfg.model_path))
             return srv_err(e, 404, IRE, "model_not_found", "model",
-                           "The model '%.200s' does not exist; this server serves '%s'.", name, s->cfg.model_id);
+                           "The model '%.200s' does not exist; this server serves '%s'.", name,
+                           s->cfg.model_id);
     }
     if (unsupported(o, kind, e)) return -1;
     srv_params *p = &r->p;
@@ -316,7 +352,8 @@ int srv_parse_completion(srv_t *s, srv_kind kind, const json_t *o, srv_req *r, s
     bool has_seed, has_mt, has_mct, has_tl;
     if (get_num(o, "temperature", 0, 2, &t, e) || get_num(o, "top_p", 0, 1, &tp, e) ||
         get_num(o, "min_p", 0, 1, &mp, e) || get_int(o, "top_k", 0, INT32_MAX, &tk, NULL, e) ||
-        get_num(o, "presence_penalty", -2, 2, &pres, e) || get_num(o, "frequency_penalty", -2, 2, &freq, e) ||
+        get_num(o, "presence_penalty", -2, 2, &pres, e) ||
+        get_num(o, "frequency_penalty", -2, 2, &freq, e) ||
         get_int(o, "seed", INT64_MIN, INT64_MAX, &seed, &has_seed, e) ||
         get_int(o, "max_tokens", 1, s->cfg.n_ctx_seq, &mt, &has_mt, e) ||
         get_bool(o, "stream", &p->stream, e) || get_bool(o, "ignore_eos", &p->ignore_eos, e) ||
@@ -324,12 +361,14 @@ int srv_parse_completion(srv_t *s, srv_kind kind, const json_t *o, srv_req *r, s
         return -1;
     if (kind == SRV_CHAT) {
         if (get_int(o, "max_completion_tokens", 1, s->cfg.n_ctx_seq, &mct, &has_mct, e) ||
-            get_bool(o, "logprobs", &p->logprobs, e) || get_int(o, "top_logprobs", 0, SRV_MAX_TOP, &tl, &has_tl, e))
+            get_bool(o, "logprobs", &p->logprobs, e) ||
+            get_int(o, "top_logprobs", 0, SRV_MAX_TOP, &tl, &has_tl, e))
             return -1;
         if (has_mct) mt = mct, has_mt = true;
         if (has_tl && tl > 0 && !p->logprobs)
             return srv_err(e, 400, IRE, "invalid_value", "top_logprobs",
-                           "Invalid 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.");
+                           "Invalid 'top_logprobs': 'logprobs' must be set to true when "
+                           "'top_logprobs' is used.");
         p->top_logprobs = (int)tl;
     } else {
         bool has_lp;
@@ -341,8 +380,9 @@ int srv_parse_completion(srv_t *s, srv_kind kind, const json_t *o, srv_req *r, s
     if (so && !json_is_null(so)) {
         if (!json_is_object(so)) return bad_type(e, "stream_options", "an object", so);
         if (!p->stream)
-            return srv_err(e, 400, IRE, "invalid_value", "stream_options",
-                           "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
+            return srv_err(
+                e, 400, IRE, "invalid_value", "stream_options",
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
         if (get_bool(so, "include_usage", &p->include_usage, e)) return -1;
     }
     p->temp = (float)t, p->top_p = (float)tp, p->min_p = (float)mp, p->top_k = (int32_t)tk;
@@ -352,7 +392,8 @@ int srv_parse_completion(srv_t *s, srv_kind kind, const json_t *o, srv_req *r, s
     /* the prompt */
     char *text = NULL;
     size_t len = 0;
-    if (kind == SRV_CHAT ? chat_prompt(s, o, &text, &len, e) : text_prompt(s, o, r, &text, &len, e)) {
+    if (kind == SRV_CHAT ? chat_prompt(s, o, &text, &len, e)
+                         : text_prompt(s, o, r, &text, &len, e)) {
         free(text);
         return -1;
     }
@@ -361,16 +402,19 @@ int srv_parse_completion(srv_t *s, srv_kind kind, const json_t *o, srv_req *r, s
         size_t n = 0;
         int rc = tok_encode(s->vocab, text, len, true, true, &r->prompt, &n, &err);
         free(text);
-        if (rc) return srv_err(e, 400, IRE, "invalid_value", kind == SRV_CHAT ? "messages" : "prompt",
-                               "cannot tokenize the prompt: %s", err.msg);
+        if (rc)
+            return srv_err(e, 400, IRE, "invalid_value", kind == SRV_CHAT ? "messages" : "prompt",
+                           "cannot tokenize the prompt: %s", err.msg);
         if (n > INT32_MAX) n = INT32_MAX;
         r->n_prompt = (int32_t)n;
     }
     const char *what = kind == SRV_CHAT ? "messages" : "prompt";
-    if (r->n_prompt == 0) return srv_err(e, 400, IRE, "invalid_value", what, "The prompt is empty.");
+    if (r->n_prompt == 0)
+        return srv_err(e, 400, IRE, "invalid_value", what, "The prompt is empty.");
     if (r->n_prompt >= s->cfg.n_ctx_seq)
         return srv_err(e, 400, IRE, "context_length_exceeded", what,
-                       "This model's maximum context length is %d tokens. However, your %s resulted in %d tokens "
+                       "This model's maximum context length is %d tokens. However, your %s "
+                       "resulted in %d tokens "
                        "(no room for a completion). Please reduce the length of the %s.",
                        s->cfg.n_ctx_seq, what, r->n_prompt, what);
     int32_t room = s->cfg.n_ctx_seq - r->n_prompt;

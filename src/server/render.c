@@ -8,8 +8,10 @@
 #include "server/server.h"
 
 const char *srv_finish_name(srv_finish f) {
-    return f == SRV_FIN_LENGTH ? "length" : f == SRV_FIN_STOP ? "stop" : f == SRV_FIN_CANCEL ? "cancelled"
-                                                                                              : "error";
+    return f == SRV_FIN_LENGTH   ? "length"
+           : f == SRV_FIN_STOP   ? "stop"
+           : f == SRV_FIN_CANCEL ? "cancelled"
+                                 : "error";
 }
 
 json_t *srv_json_bytes(const char *s, size_t n) {
@@ -31,19 +33,22 @@ static json_t *token_json(srv_t *s, int32_t id, float lp, bool with_bytes, size_
     json_object_set_new(o, "logprob", json_real(lp));
     if (with_bytes) {
         json_t *b = json_array();
-        for (size_t i = 0; i < n; i++) json_array_append_new(b, json_integer((unsigned char)buf[i]));
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(b, json_integer((unsigned char)buf[i]));
         json_object_set_new(o, "bytes", b);
     }
     return o;
 }
 
-json_t *srv_render_logprobs(srv_t *s, srv_kind kind, const srv_tokrec *recs, int n, size_t *text_off) {
+json_t *srv_render_logprobs(srv_t *s, srv_kind kind, const srv_tokrec *recs, int n,
+                            size_t *text_off) {
     if (kind == SRV_CHAT) {
         json_t *content = json_array();
         for (int i = 0; i < n; i++) {
             json_t *t = token_json(s, recs[i].id, recs[i].lp, true, NULL), *top = json_array();
             for (int j = 0; j < recs[i].n_top; j++)
-                json_array_append_new(top, token_json(s, recs[i].top_id[j], recs[i].top_lp[j], true, NULL));
+                json_array_append_new(
+                    top, token_json(s, recs[i].top_id[j], recs[i].top_lp[j], true, NULL));
             json_object_set_new(t, "top_logprobs", top);
             json_array_append_new(content, t);
         }
@@ -62,7 +67,8 @@ json_t *srv_render_logprobs(srv_t *s, srv_kind kind, const srv_tokrec *recs, int
         json_t *top = json_object();
         for (int j = 0; j < recs[i].n_top; j++) {
             json_t *a = token_json(s, recs[i].top_id[j], recs[i].top_lp[j], false, NULL);
-            json_object_set_new(top, json_string_value(json_object_get(a, "token")), json_real(recs[i].top_lp[j]));
+            json_object_set_new(top, json_string_value(json_object_get(a, "token")),
+                                json_real(recs[i].top_lp[j]));
             json_decref(a);
         }
         json_array_append_new(tops, top);
@@ -87,7 +93,9 @@ static json_t *usage_json(const srv_req *r) {
     return u;
 }
 
-static double ms(double a, double b) { return a > 0 && b > 0 ? (a - b) * 1000.0 : 0.0; }
+static double ms(double a, double b) {
+    return a > 0 && b > 0 ? (a - b) * 1000.0 : 0.0;
+}
 
 static json_t *timings_json(const srv_req *r) {
     json_t *t = json_object();
@@ -95,7 +103,8 @@ static json_t *timings_json(const srv_req *r) {
     json_object_set_new(t, "first_token_ms", json_real(ms(r->t_first, r->t_arrive)));
     json_object_set_new(t, "total_ms", json_real(ms(r->t_end, r->t_arrive)));
     double gen = r->t_end - r->t_first;
-    json_object_set_new(t, "tokens_per_second", json_real(r->n_gen > 1 && gen > 0 ? (r->n_gen - 1) / gen : 0.0));
+    json_object_set_new(t, "tokens_per_second",
+                        json_real(r->n_gen > 1 && gen > 0 ? (r->n_gen - 1) / gen : 0.0));
     return t;
 }
 
@@ -113,8 +122,8 @@ static json_t *finish_json(srv_finish fin) {
     return fin == SRV_RUNNING ? json_null() : json_string(srv_finish_name(fin));
 }
 
-json_t *srv_render_response(srv_t *s, const srv_req *r, const char *text, size_t len, json_t *logprobs,
-                            srv_finish fin) {
+json_t *srv_render_response(srv_t *s, const srv_req *r, const char *text, size_t len,
+                            json_t *logprobs, srv_finish fin) {
     bool chat = r->kind == SRV_CHAT;
     json_t *o = head(s, r, chat ? "chat.completion" : "text_completion"), *c = json_object();
     json_object_set_new(c, "index", json_integer(0));

@@ -21,7 +21,9 @@ srv_req *srv_req_create(srv_kind kind) {
     return r;
 }
 
-void srv_req_ref(srv_req *r) { atomic_fetch_add(&r->refs, 1); }
+void srv_req_ref(srv_req *r) {
+    atomic_fetch_add(&r->refs, 1);
+}
 
 void srv_req_unref(srv_req *r) {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
@@ -35,7 +37,8 @@ void srv_req_unref(srv_req *r) {
 
 void srv_req_signal(srv_req *r) {
     uint64_t one = 1;
-    if (r->efd >= 0 && write(r->efd, &one, sizeof one) < 0) { /* counter full: already signalled */ }
+    if (r->efd >= 0 && write(r->efd, &one, sizeof one) < 0) { /* counter full: already signalled */
+    }
 }
 
 void srv_req_emit(srv_req *r, const char *text, size_t len, const srv_tokrec *rec, int32_t n_gen) {
@@ -71,13 +74,14 @@ int srv_req_wait(srv_req *r, int *fd, int timeout_ms) {
     if (n <= 0) return 0;
     if (p[0].revents & POLLIN) {
         uint64_t v;
-        if (read(r->efd, &v, sizeof v) < 0) { /* EAGAIN: raced with another read */ }
+        if (read(r->efd, &v, sizeof v) < 0) { /* EAGAIN: raced with another read */
+        }
     }
     if (*fd >= 0 && p[1].revents) {
         if (p[1].revents & (POLLERR | POLLNVAL)) return -1;
         char c;
         ssize_t k = recv(*fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (k == 0) return -1;                         /* orderly close */
+        if (k == 0) return -1; /* orderly close */
         if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
         if (k > 0) *fd = -1; /* the client sent more (pipelining): stop watching the socket */
     }

@@ -44,11 +44,16 @@ static const struct {
     const char *path, *method;
     int route;
 } routes[] = {
-    {"/v1/chat/completions", "POST", SRV_R_CHAT}, {"/chat/completions", "POST", SRV_R_CHAT},
-    {"/v1/completions", "POST", SRV_R_TEXT},      {"/completions", "POST", SRV_R_TEXT},
-    {"/v1/models", "GET", SRV_R_MODELS},          {"/models", "GET", SRV_R_MODELS},
-    {"/health", "GET", SRV_R_HEALTH},             {"/v1/health", "GET", SRV_R_HEALTH},
-    {"/metrics", "GET", SRV_R_METRICS},           {"/tokenize", "POST", SRV_R_TOKENIZE},
+    {"/v1/chat/completions", "POST", SRV_R_CHAT},
+    {"/chat/completions", "POST", SRV_R_CHAT},
+    {"/v1/completions", "POST", SRV_R_TEXT},
+    {"/completions", "POST", SRV_R_TEXT},
+    {"/v1/models", "GET", SRV_R_MODELS},
+    {"/models", "GET", SRV_R_MODELS},
+    {"/health", "GET", SRV_R_HEALTH},
+    {"/v1/health", "GET", SRV_R_HEALTH},
+    {"/metrics", "GET", SRV_R_METRICS},
+    {"/tokenize", "POST", SRV_R_TOKENIZE},
     {"/detokenize", "POST", SRV_R_DETOKENIZE},
 };
 
@@ -67,8 +72,10 @@ static json_t *parse_body(const char *body, size_t len, srv_error *e) {
     json_t *o = json_loadb(body ? body : "", len, 0, &je);
     if (!o)
         srv_err(e, 400, IRE, "invalid_json", NULL,
-                "We could not parse the JSON body of your request: %s (line %d, column %d). The API expects a JSON "
-                "object.", je.text, je.line, je.column);
+                "We could not parse the JSON body of your request: %s (line %d, column %d). The "
+                "API expects a JSON "
+                "object.",
+                je.text, je.line, je.column);
     return o;
 }
 
@@ -102,17 +109,24 @@ static void tokenize(srv_t *s, const char *body, size_t len, srv_reply *out) {
     json_t *as = json_is_object(o) ? json_object_get(o, "add_special") : NULL;
     json_t *ps = json_is_object(o) ? json_object_get(o, "parse_special") : NULL;
     json_t *wp = json_is_object(o) ? json_object_get(o, "with_pieces") : NULL;
-    if (!json_is_object(o)) srv_err(&e, 400, IRE, "invalid_type", NULL, "The request body must be a JSON object.");
-    else if (!c) srv_err(&e, 400, IRE, "missing_required_parameter", "content", "Missing required parameter: 'content'.");
-    else if (!json_is_string(c)) srv_err(&e, 400, IRE, "invalid_type", "content", "Invalid type for 'content': expected a string.");
-    else if ((as && !json_is_boolean(as)) || (ps && !json_is_boolean(ps)) || (wp && !json_is_boolean(wp)))
-        srv_err(&e, 400, IRE, "invalid_type", NULL, "add_special, parse_special and with_pieces must be booleans.");
+    if (!json_is_object(o))
+        srv_err(&e, 400, IRE, "invalid_type", NULL, "The request body must be a JSON object.");
+    else if (!c)
+        srv_err(&e, 400, IRE, "missing_required_parameter", "content",
+                "Missing required parameter: 'content'.");
+    else if (!json_is_string(c))
+        srv_err(&e, 400, IRE, "invalid_type", "content",
+                "Invalid type for 'content': expected a string.");
+    else if ((as && !json_is_boolean(as)) || (ps && !json_is_boolean(ps)) ||
+             (wp && !json_is_boolean(wp)))
+        srv_err(&e, 400, IRE, "invalid_type", NULL,
+                "add_special, parse_special and with_pieces must be booleans.");
     else {
         int32_t *ids = NULL;
         size_t n = 0;
         fr_err err;
-        if (tok_encode(s->vocab, json_string_value(c), json_string_length(c), json_is_true(as), !ps || json_is_true(ps),
-                       &ids, &n, &err)) {
+        if (tok_encode(s->vocab, json_string_value(c), json_string_length(c), json_is_true(as),
+                       !ps || json_is_true(ps), &ids, &n, &err)) {
             srv_err(&e, 400, IRE, "invalid_value", "content", "cannot tokenize: %s", err.msg);
         } else {
             json_t *t = json_array();
@@ -122,7 +136,8 @@ static void tokenize(srv_t *s, const char *body, size_t len, srv_reply *out) {
                     size_t k = tok_piece(s->vocab, ids[i], true, buf, sizeof buf);
                     json_t *x = json_object();
                     json_object_set_new(x, "id", json_integer(ids[i]));
-                    json_object_set_new(x, "piece", srv_json_bytes(buf, k < sizeof buf ? k : sizeof buf));
+                    json_object_set_new(x, "piece",
+                                        srv_json_bytes(buf, k < sizeof buf ? k : sizeof buf));
                     json_array_append_new(t, x);
                 } else {
                     json_array_append_new(t, json_integer(ids[i]));
@@ -146,17 +161,22 @@ static void detokenize(srv_t *s, const char *body, size_t len, srv_reply *out) {
     json_t *o = parse_body(body, len, &e);
     if (!o) return srv_reply_error(out, &e);
     json_t *t = json_is_object(o) ? json_object_get(o, "tokens") : NULL;
-    if (!t) srv_err(&e, 400, IRE, "missing_required_parameter", "tokens", "Missing required parameter: 'tokens'.");
-    else if (!json_is_array(t)) srv_err(&e, 400, IRE, "invalid_type", "tokens", "Invalid type for 'tokens': expected an array of token ids.");
+    if (!t)
+        srv_err(&e, 400, IRE, "missing_required_parameter", "tokens",
+                "Missing required parameter: 'tokens'.");
+    else if (!json_is_array(t))
+        srv_err(&e, 400, IRE, "invalid_type", "tokens",
+                "Invalid type for 'tokens': expected an array of token ids.");
     else {
         size_t n = json_array_size(t), i;
         int32_t *ids = fr_xmalloc(sizeof(int32_t) * (n ? n : 1));
         json_t *x;
         int bad = 0;
         json_array_foreach(t, i, x) {
-            if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) >= (json_int_t)s->m->hp.n_vocab) {
-                srv_err(&e, 400, IRE, "invalid_value", "tokens", "Invalid 'tokens[%zu]': not a token id in [0, %u).", i,
-                        s->m->hp.n_vocab);
+            if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+                json_integer_value(x) >= (json_int_t)s->m->hp.n_vocab) {
+                srv_err(&e, 400, IRE, "invalid_value", "tokens",
+                        "Invalid 'tokens[%zu]': not a token id in [0, %u).", i, s->m->hp.n_vocab);
                 bad = 1;
                 break;
             }
@@ -191,11 +211,11 @@ struct srv_stream {
     srv_t *s;
     srv_req *r;
     int fd;
-    char *buf;               /* SSE bytes not yet handed to the HTTP library */
+    char *buf; /* SSE bytes not yet handed to the HTTP library */
     size_t len, cap, off;
     bool started, done;
-    size_t text_off;         /* for text completions' logprobs */
-    int idle;                /* waits without news, for keep-alive comments */
+    size_t text_off; /* for text completions' logprobs */
+    int idle;        /* waits without news, for keep-alive comments */
 };
 
 static void sse_event(srv_stream *st, json_t *o) {
@@ -241,7 +261,9 @@ long srv_stream_read(srv_stream *st, char *out, size_t max) {
             return -2;
         }
         if (tl || nr) {
-            json_t *lp = r->p.logprobs && nr ? srv_render_logprobs(st->s, r->kind, recs, nr, &st->text_off) : NULL;
+            json_t *lp = r->p.logprobs && nr
+                             ? srv_render_logprobs(st->s, r->kind, recs, nr, &st->text_off)
+                             : NULL;
             sse_event(st, srv_render_chunk(st->s, r, text, tl, lp, SRV_RUNNING, false));
         }
         free(text), free(recs);
@@ -268,7 +290,8 @@ long srv_stream_read(srv_stream *st, char *out, size_t max) {
         pthread_mutex_lock(&r->mu);
         bool quiet = r->finish == SRV_RUNNING && !r->out_len && !r->n_recs;
         pthread_mutex_unlock(&r->mu);
-        if (quiet && ++st->idle >= 15) { /* a comment line now and then keeps proxies from timing out */
+        if (quiet &&
+            ++st->idle >= 15) { /* a comment line now and then keeps proxies from timing out */
             srv_buf_append(&st->buf, &st->len, &st->cap, ": keep-alive\n\n", 14);
             st->idle = 0;
         }
@@ -286,7 +309,8 @@ void srv_stream_free(srv_stream *st) {
     free(st);
 }
 
-static void completion(srv_t *s, srv_kind kind, const char *body, size_t len, int fd, srv_reply *out) {
+static void completion(srv_t *s, srv_kind kind, const char *body, size_t len, int fd,
+                       srv_reply *out) {
     srv_error e;
     json_t *o = parse_body(body, len, &e);
     if (!o) return srv_reply_error(out, &e);
@@ -302,8 +326,8 @@ static void completion(srv_t *s, srv_kind kind, const char *body, size_t len, in
     }
     uint64_t n = atomic_fetch_add(&s->n_ids, 1) + 1;
     uint64_t h = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (n * 0xbf58476d1ce4e5b9ull);
-    snprintf(r->id, sizeof r->id, "%s-%016llx%06llx", kind == SRV_CHAT ? "chatcmpl" : "cmpl", (unsigned long long)h,
-             (unsigned long long)(n & 0xffffff));
+    snprintf(r->id, sizeof r->id, "%s-%016llx%06llx", kind == SRV_CHAT ? "chatcmpl" : "cmpl",
+             (unsigned long long)h, (unsigned long long)(n & 0xffffff));
     r->created = (int64_t)time(NULL);
     if (srv_engine_submit(s->eng, r, &e)) {
         srv_req_unref(r);
@@ -369,16 +393,21 @@ void srv_handle(srv_t *s, int route, const char *body, size_t len, int conn_fd, 
         out->json = json_pack("{s:s}", "status", d ? "shutting down" : "ok");
         return;
     }
-    case SRV_R_MODELS: return models(s, out);
+    case SRV_R_MODELS:
+        return models(s, out);
     case SRV_R_METRICS:
         out->status = 200;
         out->text = srv_metrics_render(&s->met, s->cfg.parallel);
         out->content_type = "text/plain; version=0.0.4; charset=utf-8";
         return;
-    case SRV_R_TOKENIZE: return tokenize(s, body, len, out);
-    case SRV_R_DETOKENIZE: return detokenize(s, body, len, out);
-    case SRV_R_CHAT: return completion(s, SRV_CHAT, body, len, conn_fd, out);
-    case SRV_R_TEXT: return completion(s, SRV_TEXT, body, len, conn_fd, out);
+    case SRV_R_TOKENIZE:
+        return tokenize(s, body, len, out);
+    case SRV_R_DETOKENIZE:
+        return detokenize(s, body, len, out);
+    case SRV_R_CHAT:
+        return completion(s, SRV_CHAT, body, len, conn_fd, out);
+    case SRV_R_TEXT:
+        return completion(s, SRV_TEXT, body, len, conn_fd, out);
     default: {
         srv_error e;
         srv_err(&e, 404, IRE, "unknown_url", NULL, "Unknown request URL.");

@@ -23,7 +23,10 @@ static const char *token_or_empty(const tok_vocab *v, int32_t id, char *buf, siz
 
 int srv_start(srv_t **out, const fr_model *m, fr_ctx *c, const srv_config *cfg, fr_err *err) {
     *out = NULL;
-    if (!m->vocab) return fr_fail(err, FR_EUNSUP, "%s has no tokenizer (tokenizer.ggml.* keys): cannot serve text", cfg->model_path);
+    if (!m->vocab)
+        return fr_fail(err, FR_EUNSUP,
+                       "%s has no tokenizer (tokenizer.ggml.* keys): cannot serve text",
+                       cfg->model_path);
     srv_t *s = fr_xcalloc(1, sizeof *s);
     s->cfg = *cfg;
     s->m = m;
@@ -33,15 +36,18 @@ int srv_start(srv_t **out, const fr_model *m, fr_ctx *c, const srv_config *cfg, 
     if (rc) {
         fprintf(stderr, "serve: %s; chat completions use ChatML\n", e2.msg);
         char bos[256], eos[256];
-        if (chat_template_from_text(&s->chat, chatml, sizeof chatml - 1, token_or_empty(s->vocab, tok_bos(s->vocab), bos, sizeof bos),
-                                    token_or_empty(s->vocab, tok_eos(s->vocab), eos, sizeof eos), &e2)) {
+        if (chat_template_from_text(&s->chat, chatml, sizeof chatml - 1,
+                                    token_or_empty(s->vocab, tok_bos(s->vocab), bos, sizeof bos),
+                                    token_or_empty(s->vocab, tok_eos(s->vocab), eos, sizeof eos),
+                                    &e2)) {
             free(s);
             return fr_fail(err, FR_EFORMAT, "built-in ChatML template: %s", e2.msg);
         }
     }
     srv_metrics_init(&s->met);
     sem_init(&s->prep, 0, 4);
-    if ((rc = srv_engine_start(&s->eng, c, &s->cfg, &s->met, err)) || (rc = srv_http_start(s, err))) {
+    if ((rc = srv_engine_start(&s->eng, c, &s->cfg, &s->met, err)) ||
+        (rc = srv_http_start(s, err))) {
         srv_engine_free(s->eng);
         chat_template_free(s->chat);
         srv_metrics_free(&s->met);
@@ -59,12 +65,14 @@ void srv_shutdown_begin(srv_t *s) {
     srv_engine_drain(s->eng);
 }
 
-bool srv_busy(srv_t *s) { return srv_engine_busy(s->eng); }
+bool srv_busy(srv_t *s) {
+    return srv_engine_busy(s->eng);
+}
 
 void srv_stop(srv_t *s) {
     if (!s) return;
     atomic_store(&s->draining, 1);
-    srv_engine_stop(s->eng);  /* running requests end now; their answers go out */
+    srv_engine_stop(s->eng); /* running requests end now; their answers go out */
     srv_http_settle(s, 3.0);
     srv_http_stop(s);
     srv_engine_free(s->eng);

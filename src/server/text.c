@@ -27,14 +27,22 @@ void srv_utf8_append(char **buf, size_t *len, size_t *cap, const char *src, size
         }
         int need;
         unsigned lo = 0x80, hi = 0xBF;
-        if (b >= 0xC2 && b <= 0xDF) need = 1;
-        else if (b == 0xE0) need = 2, lo = 0xA0;
-        else if (b == 0xED) need = 2, hi = 0x9F;
-        else if (b >= 0xE1 && b <= 0xEF) need = 2;
-        else if (b == 0xF0) need = 3, lo = 0x90;
-        else if (b >= 0xF1 && b <= 0xF3) need = 3;
-        else if (b == 0xF4) need = 3, hi = 0x8F;
-        else need = 0;
+        if (b >= 0xC2 && b <= 0xDF)
+            need = 1;
+        else if (b == 0xE0)
+            need = 2, lo = 0xA0;
+        else if (b == 0xED)
+            need = 2, hi = 0x9F;
+        else if (b >= 0xE1 && b <= 0xEF)
+            need = 2;
+        else if (b == 0xF0)
+            need = 3, lo = 0x90;
+        else if (b >= 0xF1 && b <= 0xF3)
+            need = 3;
+        else if (b == 0xF4)
+            need = 3, hi = 0x8F;
+        else
+            need = 0;
         size_t j = i + 1;
         int ok = need > 0;
         for (int k = 0; ok && k < need; k++, j++) {

@@ -27,7 +27,8 @@ static void kv_plain_blocks(void) {
     T_CHECK(fr_kv_blocks_in_use(&kv) == 3 && fr_kv_blocks_available(&kv) == 4, "in use %d",
             fr_kv_blocks_in_use(&kv));
     fr_kv_truncate(&kv, 0, 0);
-    T_CHECK(kv.n_free == 7 && kv.n_lru == 0 && kv.n_reg == 0, "free %d lru %d", kv.n_free, kv.n_lru);
+    T_CHECK(kv.n_free == 7 && kv.n_lru == 0 && kv.n_reg == 0, "free %d lru %d", kv.n_free,
+            kv.n_lru);
     fr_kv_free(&kv);
 }
 
@@ -154,7 +155,8 @@ static void cow_case(int64_t width_v) {
     T_CHECK(kv.seqs[1].blocks[1] != shared && kv.refs[shared] == 1 && kv.n_cow == 1, "copied");
     for (int32_t p = 20; p < 25; p++) put(&kv, 1, p, 1000.0f + (float)p);
     for (int32_t p = 0; p < 20; p++) T_CHECK(check(&kv, 1, p, (float)(p + 1)), "copied cell %d", p);
-    for (int32_t p = 0; p < 48; p++) T_CHECK(check(&kv, 0, p, (float)(p + 1)), "owner cell %d intact", p);
+    for (int32_t p = 0; p < 48; p++)
+        T_CHECK(check(&kv, 0, p, (float)(p + 1)), "owner cell %d intact", p);
     /* the owner rewinding into its own registered block unregisters it before writing */
     fr_kv_truncate(&kv, 0, 40);
     int32_t own = kv.seqs[0].blocks[2];
@@ -164,8 +166,12 @@ static void cow_case(int64_t width_v) {
     fr_kv_free(&kv);
     free(t);
 }
-static void kv_copy_on_write(void) { cow_case(6); }
-static void kv_copy_on_write_mla(void) { cow_case(0); } /* latent layout: K rows only */
+static void kv_copy_on_write(void) {
+    cow_case(6);
+}
+static void kv_copy_on_write_mla(void) {
+    cow_case(0);
+} /* latent layout: K rows only */
 
 /* Many sequences doing random attach / grow / publish / rewind / release. Every cell a
  * sequence wrote carries a value derived from its whole token prefix, so a block shared
@@ -220,19 +226,23 @@ static void kv_random_sharing(void) {
             int32_t refs[1024] = {0};
             for (int i = 0; i < NSEQ; i++)
                 for (int32_t j = 0; j < kv.seqs[i].n_blocks; j++) refs[kv.seqs[i].blocks[j]]++;
-            for (int32_t b = 0; b < kv.n_blocks; b++) T_CHECK(refs[b] == kv.refs[b], "refs of block %d", b);
+            for (int32_t b = 0; b < kv.n_blocks; b++)
+                T_CHECK(refs[b] == kv.refs[b], "refs of block %d", b);
             T_CHECK(kv.n_free + kv.n_lru + fr_kv_blocks_in_use(&kv) == kv.n_blocks, "partition");
             for (int i = 0; i < NSEQ; i++)
                 for (int32_t p = 0; p < kv.seqs[i].n_pos; p++)
-                    T_CHECK(check(&kv, i, p, prefix_val(toks[i], p)), "it %d seq %d pos %d holds a wrong value", it, i, p);
+                    T_CHECK(check(&kv, i, p, prefix_val(toks[i], p)),
+                            "it %d seq %d pos %d holds a wrong value", it, i, p);
         }
     }
-    printf("     random sharing: %llu prefix hits, %llu copies on write, %llu evictions, %d grows\n",
-           (unsigned long long)kv.n_prefix_hits, (unsigned long long)kv.n_cow,
-           (unsigned long long)kv.n_evictions, n_ok);
+    printf(
+        "     random sharing: %llu prefix hits, %llu copies on write, %llu evictions, %d grows\n",
+        (unsigned long long)kv.n_prefix_hits, (unsigned long long)kv.n_cow,
+        (unsigned long long)kv.n_evictions, n_ok);
     T_CHECK(kv.n_prefix_hits > 100 && kv.n_cow > 10 && kv.n_evictions > 10 && n_ok > 1000,
-            "exercised: hits %llu cow %llu evictions %llu grows %d", (unsigned long long)kv.n_prefix_hits,
-            (unsigned long long)kv.n_cow, (unsigned long long)kv.n_evictions, n_ok);
+            "exercised: hits %llu cow %llu evictions %llu grows %d",
+            (unsigned long long)kv.n_prefix_hits, (unsigned long long)kv.n_cow,
+            (unsigned long long)kv.n_evictions, n_ok);
     fr_kv_free(&kv);
 }
 
@@ -313,8 +323,12 @@ static void model_case(const char *arch) {
     fr_ctx_free(fresh);
     fr_model_free(m);
 }
-static void kv_model_gqa(void) { model_case("qwen3"); }
-static void kv_model_mla(void) { model_case("deepseek2"); }
+static void kv_model_gqa(void) {
+    model_case("qwen3");
+}
+static void kv_model_mla(void) {
+    model_case("deepseek2");
+}
 
 void suite_kv(void) {
     T_CASE(kv_plain_blocks);
