@@ -73,6 +73,10 @@ int fr_ctx_create(fr_ctx **out, const fr_model *m, const fr_ctx_params *pin, fr_
     c->logits = alloc_buf(B * hp->n_vocab * 4, &tot, &fail);
     c->out_idx = alloc_buf(B * sizeof(int32_t), &tot, &fail);
     c->seq_zero = alloc_buf(B * sizeof(int32_t), &tot, &fail);
+    c->tok_single = alloc_buf(B, &tot, &fail);
+    c->out_single = alloc_buf(B, &tot, &fail);
+    c->mm_scratch = alloc_buf(B * sizeof(int32_t), &tot, &fail);
+    c->seq_count = alloc_buf((size_t)c->p.n_seq * sizeof(int32_t), &tot, &fail);
     if (hp->kv_lora_rank) {
         size_t H = hp->n_head, C = hp->kv_lora_rank, R = hp->n_rot;
         size_t nope = hp->head_dim_k > R ? hp->head_dim_k - R : 1;
@@ -115,7 +119,7 @@ void fr_ctx_free(fr_ctx *c) {
     fr_pool_free(c->pool);
     fr_kv_free(&c->kv);
     void *bufs[] = {c->x, c->xn, c->q, c->k, c->v, c->att, c->ff_a, c->ff_b, c->xq,
-                    c->rope_cs, c->scores, c->q16, c->logits, c->out_idx, c->seq_zero,
+                    c->rope_cs, c->scores, c->q16, c->logits, c->out_idx, c->seq_zero, c->tok_single, c->out_single, c->mm_scratch, c->seq_count,
                     c->mla_qa, c->mla_q, c->mla_o, c->mla_xq, c->mla_row,
                     c->moe_logits, c->moe_scratch, c->moe_sel, c->moe_w, c->moe_cnt,
                     c->moe_off, c->moe_slots, c->moe_active, c->moe_xq, c->moe_h, c->moe_u,

@@ -32,6 +32,11 @@ struct fr_ctx {
     float *logits;   /* [B, n_vocab] */
     int32_t *out_idx;/* [B] batch indices of the tokens with logits */
     int32_t *seq_zero;/* [B] zeros: the sequence ids of a batch that gives none */
+    uint8_t *tok_single;/* [B] token t is its sequence's only token in this step (a decode) */
+    uint8_t *out_single;/* [B] the same for the gathered logits rows */
+    const uint8_t *mm_single; /* the mask fwd_linear passes to op_matmul_split now */
+    int32_t *mm_scratch;/* [B] op_matmul_split's token list */
+    int32_t *seq_count; /* [n_seq] tokens per sequence in this step */
     /* MLA (kv_lora_rank > 0): C = kv_lora_rank, R = n_rot, H = n_head */
     float *mla_qa;   /* [B, q_lora_rank] compressed query */
     float *mla_q;    /* [B, H, C + R] query absorbed into latent space, rope part last */

@@ -18,7 +18,7 @@ void fwd_linear(fr_ctx *c, fr_xq_cache *xc, float *y, const fr_tensor *w, int64_
         xc->src = x;
         xc->type = t;
     }
-    op_matmul(c->pool, y, n_out, w, row0, n_out, xc->xq, n);
+    op_matmul_split(c->pool, y, n_out, w, row0, n_out, xc->xq, n, c->mm_single, c->mm_scratch);
 }
 
 static int check_batch(fr_ctx *c, const fr_batch *b, const int32_t *seq, fr_err *err) {
@@ -59,6 +59,12 @@ int fr_decode(fr_ctx *c, const fr_batch *b, fr_err *err) {
     }
     int n = b->n;
     fr_step st = {n, b->pos, seq};
+    /* a token alone in its sequence (a decode) takes the one-token kernels, so batching
+     * other sequences with it does not change its result (see op_matmul_split) */
+    memset(c->seq_count, 0, sizeof(int32_t) * (size_t)c->kv.n_seq);
+    for (int i = 0; i < n; i++) c->seq_count[seq[i]]++;
+    for (int i = 0; i < n; i++) c->tok_single[i] = c->seq_count[seq[i]] == 1;
+    c->mm_single = c->tok_single;
 
     /* embeddings */
     const fr_type_traits *te = fr_type_get(m->tok_embd->type);
@@ -88,6 +94,8 @@ int fr_decode(fr_ctx *c, const fr_batch *b, fr_err *err) {
             memcpy(c->x + (size_t)j * hp->n_embd, c->x + (size_t)c->out_idx[j] * hp->n_embd,
                    sizeof(float) * hp->n_embd);
     c->n_out = n_out;
+    for (int j = 0; j < n_out; j++) c->out_single[j] = c->tok_single[c->out_idx[j]];
+    c->mm_single = c->out_single;
     if (n_out) {
         op_rms_norm(c->xn, c->x, (const float *)m->output_norm->data, n_out, hp->n_embd, hp->rms_eps);
         fr_xq_cache xc = {0};

@@ -55,6 +55,7 @@ typedef struct {
     const char *xq;
     size_t x_row;
     int n_tok;
+    const int32_t *toks; /* the tokens to compute ([n_tok] indices), NULL: 0..n_tok-1 */
     fr_vec_dot_fn dot;
     fr_chunker ch;
 } matmul_job;
@@ -66,8 +67,10 @@ static void matmul_worker(void *arg, int ith, int nth) {
     while (fr_chunker_next(&j->ch, &lo, &hi)) {
         for (int64_t r = lo; r < hi; r++) {
             const void *wr = fr_tensor_row(j->w, j->row0 + r);
-            for (int t = 0; t < j->n_tok; t++)
+            for (int k = 0; k < j->n_tok; k++) {
+                int t = j->toks ? j->toks[k] : k;
                 j->dot(n_in, &j->out[(size_t)t * j->ld_out + r], wr, j->xq + (size_t)t * j->x_row);
+            }
         }
     }
 }
@@ -138,24 +141,50 @@ static void matmul_gemm(fr_pool *pool, const fr_gemm *g, float *out, int64_t ld_
     fr_pool_run(pool, gemm_worker, &j);
 }
 
-void op_matmul(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
-               int64_t n_out, const void *xq, int n_tok) {
+/* the row-by-row vec_dot path over the listed tokens (toks NULL: all n_tok) */
+static void matmul_rows(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w,
+                        int64_t row0, int64_t n_out, const void *xq, int n_tok, const int32_t *toks) {
     const fr_type_traits *tr = fr_type_get(w->type);
-    if (n_tok >= gemm_min_tokens()) {
-        const fr_gemm *g = fr_cpu()->level > FR_CPU_GENERIC ? fr_gemm_get(w->type, fr_cpu()->level) : NULL;
-        if (g) {
-            matmul_gemm(pool, g, out, ld_out, w, row0, n_out, xq, n_tok);
-            return;
-        }
-    }
     matmul_job j = {out, ld_out, w, row0, n_out, xq, fr_row_size(tr->vec_dot_type, w->ne[0]),
-                    n_tok, tr->vec_dot, {0}};
+                    n_tok, toks, tr->vec_dot, {0}};
     int nth = fr_pool_size(pool);
     int64_t chunk = n_out / (nth * 8);
     if (chunk < 4) chunk = 4;
     if (chunk > 64) chunk = 64;
     fr_chunker_init(&j.ch, n_out, chunk);
     fr_pool_run(pool, matmul_worker, &j);
+}
+
+static const fr_gemm *gemm_for(const fr_tensor *w) {
+    return fr_cpu()->level > FR_CPU_GENERIC ? fr_gemm_get(w->type, fr_cpu()->level) : NULL;
+}
+
+void op_matmul(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
+               int64_t n_out, const void *xq, int n_tok) {
+    const fr_gemm *g = n_tok >= gemm_min_tokens() ? gemm_for(w) : NULL;
+    if (g) matmul_gemm(pool, g, out, ld_out, w, row0, n_out, xq, n_tok);
+    else matmul_rows(pool, out, ld_out, w, row0, n_out, xq, n_tok, NULL);
+}
+
+void op_matmul_split(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
+                     int64_t n_out, const void *xq, int n_tok, const uint8_t *single,
+                     int32_t *scratch) {
+    if (!single) {
+        op_matmul(pool, out, ld_out, w, row0, n_out, xq, n_tok);
+        return;
+    }
+    int n_single = 0;
+    for (int t = 0; t < n_tok; t++)
+        if (single[t]) scratch[n_single++] = t;
+    const fr_gemm *g = n_tok - n_single >= gemm_min_tokens() ? gemm_for(w) : NULL;
+    if (!g) {
+        matmul_rows(pool, out, ld_out, w, row0, n_out, xq, n_tok, NULL);
+        return;
+    }
+    /* the GEMM over the whole batch (its per-token results do not depend on the other
+     * tokens), then the single tokens again through vec_dot so they match a lone decode */
+    matmul_gemm(pool, g, out, ld_out, w, row0, n_out, xq, n_tok);
+    if (n_single) matmul_rows(pool, out, ld_out, w, row0, n_out, xq, n_single, scratch);
 }
 
 void op_add_bias(float *x, const float *b, int n_tok, int64_t n) {

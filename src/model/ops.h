@@ -23,6 +23,14 @@ void op_quantize_rows(fr_pool *pool, void *dst, fr_type t, const float *x, int n
 void op_matmul(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
                int64_t n_out, const void *xq, int n_tok);
 
+/* op_matmul where the tokens flagged in single[n_tok] (each the only token of its sequence
+ * in the step: a decode) always take the one-token vec_dot path, so a sequence decoded in a
+ * batch with others gets bit-identical results to decoding it alone; the rest may use the
+ * tiled GEMM. scratch holds n_tok ints. single NULL: plain op_matmul. */
+void op_matmul_split(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
+                     int64_t n_out, const void *xq, int n_tok, const uint8_t *single,
+                     int32_t *scratch);
+
 /* x[t] += b for each of n_tok rows (b has n elements) */
 void op_add_bias(float *x, const float *b, int n_tok, int64_t n);
 /* out[i] = silu(g[i]) * u[i] */

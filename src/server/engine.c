@@ -267,8 +267,12 @@ static void admit(srv_engine *e) { /* lock held */
         for (int i = 0; i < e->n_slots && si < 0; i++)
             if (e->slots[i].state == SLOT_IDLE) si = i;
         if (si < 0) break;
+        /* at least 2 prompt tokens stay to evaluate: a lone prompt token would take the
+         * one-token (decode) kernels and differ in the last bits from `frugal run`, which
+         * evaluates the whole prompt as one batch */
+        int32_t attachable = r->n_prompt - 2 > 0 ? r->n_prompt - 2 : 0;
         int32_t cached =
-            e->cfg->no_prefix_cache ? 0 : fr_kv_prefix_attach(kv, si, r->prompt, r->n_prompt - 1);
+            e->cfg->no_prefix_cache ? 0 : fr_kv_prefix_attach(kv, si, r->prompt, attachable);
         int64_t total = (int64_t)r->n_prompt + r->p.max_tokens;
         if (total > e->cfg->n_ctx_seq) total = e->cfg->n_ctx_seq;
         int32_t need = blocks_for(kv, total);
@@ -315,6 +319,9 @@ static void step(srv_engine *e) {
         srv_slot *s = &e->slots[si];
         int32_t p0 = fr_ctx_seq_len(c, si), left = s->r->n_prompt - p0;
         int32_t k = left < budget ? left : budget;
+        if (left - k == 1 && k > 2) k--; /* never leave a single prompt token for later */
+        /* nor schedule one alone while a later step can take two or more */
+        if (k == 1 && left > 1 && c->p.n_batch - n_gen >= 2 && e->cfg->prefill_chunk >= 2) break;
         for (int32_t j = 0; j < k; j++) {
             e->tok[n] = s->hist[p0 + j], e->pos[n] = p0 + j, e->seq[n] = si;
             e->want[n] = p0 + j == s->r->n_prompt - 1;
