@@ -148,8 +148,10 @@ static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64
     else head_q_worker(&q, 0, 1);
     if (n >= 2) {
         for (int h = 0; h < H; h++)
-            op_matmul(c->pool, y + (size_t)h * ld_y, (int64_t)H * ld_y, w,
-                      h * rows_per_head + row_off, n_out, (const char *)c->mla_xq + (size_t)h * n * row, n);
+            op_matmul_split(c->pool, y + (size_t)h * ld_y, (int64_t)H * ld_y, w,
+                            h * rows_per_head + row_off, n_out,
+                            (const char *)c->mla_xq + (size_t)h * n * row, n, c->tok_single,
+                            c->mm_scratch);
         return;
     }
     head_mm_job j = {w, rows_per_head, row_off, n_out, ld_y, c->mla_xq, row, y, n, H, {0}};

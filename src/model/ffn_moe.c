@@ -127,6 +127,19 @@ static void moe_gemm_worker(void *arg, int ith, int nth) {
                 j->g->kernel(tmp, FR_GEMM_ROWS, panel, act, j->act_row, nr, cnt, n_in);
                 scatter(j, j->yb, tmp, k0, cnt, r0, nr);
             }
+            /* a decode token (alone in its sequence) gets the one-token results, so batching
+             * it with other sequences changes nothing (see op_matmul_split) */
+            for (int32_t k = k0; k < k0 + cnt; k++) {
+                int32_t slot = c->moe_slots[k];
+                if (!c->tok_single[slot / K]) continue;
+                const char *xr = j->x + (size_t)(j->x_per_slot ? slot : slot / K) * j->x_row;
+                for (int r = 0; r < nr; r++) {
+                    dot_a(n_in, &j->ya[(size_t)slot * j->n_rows + r0 + r], fr_tensor_row(j->wa, wr + r), xr);
+                    if (j->wb)
+                        dot_a(n_in, &j->yb[(size_t)slot * j->n_rows + r0 + r],
+                              fr_tensor_row(j->wb, wr + j->off_b + r), xr);
+                }
+            }
         }
     }
 }

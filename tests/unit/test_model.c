@@ -210,30 +210,38 @@ static void simd_matches_reference(void) {
  * decoding sequence bit-identical logits to decoding it alone: what continuous batching in
  * the server relies on for "batching changes nothing". */
 static void batched_decode_is_exact(void) {
-    fr_type types[] = {FR_TYPE_Q8_0, FR_TYPE_Q4_K};
-    for (int ti = 0; ti < 2; ti++) {
-        const char *path = tiny("qwen3", types[ti], "exact.gguf");
+    const char *archs[] = {"qwen3", "qwen3", "qwen3moe", "deepseek2"};
+    fr_type types[] = {FR_TYPE_Q8_0, FR_TYPE_Q4_K, FR_TYPE_Q8_0, FR_TYPE_Q8_0};
+    for (int ti = 0; ti < 4; ti++) {
+        /* rows of several blocks, so float summation order matters (2-block rows would
+         * give the same sums in any order and prove nothing) */
+        fr_synth_spec sp = fr_synth_default(archs[ti]);
+        sp.type = types[ti], sp.n_vocab = 400, sp.n_embd = 256, sp.head_dim = 64, sp.n_ff = 512;
+        if (sp.n_expert) sp.n_ff_exp = 256;
+        if (sp.kv_lora_rank) sp.kv_lora_rank = 256, sp.qk_nope = 64, sp.qk_rope = 32, sp.v_head_dim = 64;
+        const char *path = t_synth(&sp, "exact.gguf");
         fr_model *m;
         fr_err e;
         T_CHECK(path && fr_model_load(&m, path, &e) == 0, "load");
         int nv = (int)m->hp.n_vocab;
-        int32_t a[10], b[8];
+        int32_t a[10], b[24];
         for (int i = 0; i < 10; i++) a[i] = (i * 31 + 7) % nv;
-        for (int i = 0; i < 8; i++) b[i] = (i * 17 + 3) % nv;
+        for (int i = 0; i < 24; i++) b[i] = (i * 17 + 3) % nv;
         float *pre = malloc(sizeof(float) * 10 * nv), *alone = malloc(sizeof(float) * nv);
         fr_ctx *c1 = t_make_ctx(m, 1, 2, FR_TYPE_F16), *c2 = t_make_ctx(m, 2, 2, FR_TYPE_F16);
         T_CHECK(c1 && c2, "ctx");
         int32_t next = 5;
         T_CHECK(t_eval(c1, a, NULL, 10, 64, pre) == 0 && t_eval(c1, &next, NULL, 1, 1, alone) == 0, "alone");
         T_CHECK(t_eval(c2, a, NULL, 10, 64, pre) == 0, "prefill");
-        int32_t ids[9] = {next}, pos[9] = {10}, seq[9] = {0};
-        int8_t want[9] = {1};
-        for (int i = 0; i < 8; i++) ids[1 + i] = b[i], pos[1 + i] = i, seq[1 + i] = 1, want[1 + i] = 0;
-        fr_batch bt = {9, ids, pos, seq, want};
+        /* 24 prompt tokens: enough for MoE experts to get the 4+ slots of their GEMM path */
+        int32_t ids[25] = {next}, pos[25] = {10}, seq[25] = {0};
+        int8_t want[25] = {1};
+        for (int i = 0; i < 24; i++) ids[1 + i] = b[i], pos[1 + i] = i, seq[1 + i] = 1, want[1 + i] = 0;
+        fr_batch bt = {25, ids, pos, seq, want};
         T_CHECK(fr_decode(c2, &bt, &e) == 0, "%s", e.msg);
         float d = t_max_diff(fr_ctx_logits(c2, 0), alone, (size_t)nv);
-        T_EXPECT(d == 0.0f, "%s: decode batched with a prompt differs from decoding alone by %g",
-                 fr_type_name(types[ti]), d);
+        T_EXPECT(d == 0.0f, "%s %s: decode batched with a prompt differs from decoding alone by %g",
+                 archs[ti], fr_type_name(types[ti]), d);
         free(pre);
         free(alone);
         fr_ctx_free(c1);
