@@ -2,6 +2,7 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "quant/quant_impl.h"
 #include "quant/vec.h"
 
 static inline float hsum(__m256 v) {
@@ -16,19 +17,9 @@ static inline __m256 ld_f16(const fr_f16 *p) {
 }
 
 static float dot_f32(int64_t n, const float *x, const float *y) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8)
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-    float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s += x[i] * y[i];
-    return s;
+    float r; /* one f32 dot kernel per level: the weights' vec_dot is the same product */
+    fr_f32_dot_avx2(n, &r, x, y);
+    return r;
 }
 
 static float dot_f16_f32(int64_t n, const fr_f16 *x, const float *y) {
