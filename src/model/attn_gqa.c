@@ -37,17 +37,8 @@ static void attend_one_f16(fr_ctx *c, const fr_step *s, int il, int t, int h, in
         fr_vec_dot_f16_rows(sc + j, k0, ldk, run, qr, dk);
         j += run;
     }
-    float mx = -INFINITY;
-    for (int32_t j = 0; j < n_kv; j++) {
-        sc[j] *= hp->attn_scale;
-        if (sc[j] > mx) mx = sc[j];
-    }
-    double sum = 0.0;
-    for (int32_t j = 0; j < n_kv; j++) {
-        sc[j] = expf(sc[j] - mx);
-        sum += sc[j];
-    }
-    float inv = (float)(1.0 / sum);
+    for (int32_t j = 0; j < n_kv; j++) sc[j] *= hp->attn_scale;
+    float inv = op_softmax_exp(sc, n_kv);
     fr_f16 tmp[256];
     for (int32_t j = 0; j < n_kv; j += 256) { /* round the weights through f16 */
         int32_t m = n_kv - j < 256 ? n_kv - j : 256;
@@ -87,21 +78,14 @@ static void attend_one(fr_ctx *c, const fr_step *s, int il, int t, int h, int it
         qv = q16;
     }
     size_t es = f16 ? 2 : 4;
-    float mx = -INFINITY;
     for (int32_t j = 0; j < n_kv; j++) {
         int64_t cell = fr_kv_cell(kv, s->seq[t], j);
         const char *krow = (const char *)fr_kv_k(kv, il, cell) + (size_t)g * dk * es;
         float d;
         dot(dk, &d, krow, qv);
         sc[j] = d * hp->attn_scale;
-        if (sc[j] > mx) mx = sc[j];
     }
-    double sum = 0.0;
-    for (int32_t j = 0; j < n_kv; j++) {
-        sc[j] = expf(sc[j] - mx);
-        sum += sc[j];
-    }
-    float inv = (float)(1.0 / sum);
+    float inv = op_softmax_exp(sc, n_kv);
     memset(out, 0, sizeof(float) * (size_t)dv);
     for (int32_t j = 0; j < n_kv; j++) {
         float p = sc[j] * inv;

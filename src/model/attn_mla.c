@@ -46,19 +46,12 @@ static void attend_latent(fr_ctx *c, const fr_step *s, int il, int t, int h, int
         fr_f16_row_from_f32(q16, q, W);
         qv = q16;
     }
-    float mx = -INFINITY;
     for (int32_t j = 0; j < n_kv; j++) {
         float d;
         dot(W, &d, fr_kv_k(kv, il, fr_kv_cell(kv, s->seq[t], j)), qv);
         sc[j] = d * hp->attn_scale;
-        if (sc[j] > mx) mx = sc[j];
     }
-    double sum = 0.0;
-    for (int32_t j = 0; j < n_kv; j++) {
-        sc[j] = expf(sc[j] - mx);
-        sum += sc[j];
-    }
-    float inv = (float)(1.0 / sum);
+    float inv = op_softmax_exp(sc, n_kv);
     memset(o, 0, sizeof(float) * (size_t)C);
     for (int32_t j = 0; j < n_kv; j++) {
         float p = sc[j] * inv;

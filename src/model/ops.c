@@ -187,6 +187,18 @@ void op_matmul_split(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor 
     if (n_single) matmul_rows(pool, out, ld_out, w, row0, n_out, xq, n_single, scratch);
 }
 
+float op_softmax_exp(float *x, int32_t n) {
+    float mx = -INFINITY;
+    for (int32_t j = 0; j < n; j++)
+        if (x[j] > mx) mx = x[j];
+    double sum = 0.0;
+    for (int32_t j = 0; j < n; j++) {
+        x[j] = expf(x[j] - mx);
+        sum += x[j];
+    }
+    return (float)(1.0 / sum);
+}
+
 void op_add_bias(float *x, const float *b, int n_tok, int64_t n) {
     for (int t = 0; t < n_tok; t++)
         for (int64_t i = 0; i < n; i++) x[(size_t)t * n + i] += b[i];

@@ -31,6 +31,10 @@ void op_matmul_split(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor 
                      int64_t n_out, const void *xq, int n_tok, const uint8_t *single,
                      int32_t *scratch);
 
+/* Softmax without the final division: x[i] = exp(x[i] - max x) in place; returns
+ * 1 / sum (double-precision sum, as the attention blocks have always computed it). */
+float op_softmax_exp(float *x, int32_t n);
+
 /* x[t] += b for each of n_tok rows (b has n elements) */
 void op_add_bias(float *x, const float *b, int n_tok, int64_t n);
 /* out[i] = silu(g[i]) * u[i] */
