@@ -114,22 +114,6 @@ static void head_norm(float *x, const float *w, int n, int n_heads, int64_t d, f
     op_rms_norm(x, x, w, n * n_heads, d, eps);
 }
 
-static void store_kv(fr_ctx *c, int il, const fr_step *s) {
-    fr_kv_cache *kv = &c->kv;
-    for (int t = 0; t < s->n; t++) {
-        int64_t cell = fr_kv_cell(kv, s->seq[t], s->pos[t]);
-        const float *kr = c->k + (size_t)t * kv->width_k, *vr = c->v + (size_t)t * kv->width_v;
-        if (kv->type == FR_TYPE_F16) {
-            fr_f16 *kd = fr_kv_k(kv, il, cell), *vd = fr_kv_v(kv, il, cell);
-            fr_f16_row_from_f32(kd, kr, kv->width_k);
-            fr_f16_row_from_f32(vd, vr, kv->width_v);
-        } else {
-            memcpy(fr_kv_k(kv, il, cell), kr, kv->row_k);
-            memcpy(fr_kv_v(kv, il, cell), vr, kv->row_v);
-        }
-    }
-}
-
 void blk_attn_gqa(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
     const fr_hparams *hp = &c->m->hp;
     int n = s->n;
@@ -152,7 +136,8 @@ void blk_attn_gqa(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
         op_rope_apply(c->q + (size_t)t * nq, cs, (int)hp->n_head, hp->head_dim_k, hp->n_rot, hp->rope_type);
         op_rope_apply(c->k + (size_t)t * nk, cs, (int)hp->n_head_kv, hp->head_dim_k, hp->n_rot, hp->rope_type);
     }
-    store_kv(c, il, s);
+    for (int t = 0; t < n; t++)
+        fr_kv_store(&c->kv, il, s->seq[t], s->pos[t], c->k + (size_t)t * nk, c->v + (size_t)t * nv);
 
     attn_job j = {c, s, il, {0}};
     fr_chunker_init(&j.ch, (int64_t)n * hp->n_head, 1);

@@ -187,18 +187,6 @@ static void absorb_worker(void *arg, int ith, int nth) {
     }
 }
 
-static void store_rows(fr_ctx *c, int il, const fr_step *s) {
-    fr_kv_cache *kv = &c->kv;
-    for (int t = 0; t < s->n; t++) {
-        void *dst = fr_kv_k(kv, il, fr_kv_cell(kv, s->seq[t], s->pos[t]));
-        const float *src = c->k + (size_t)t * kv->width_k;
-        if (kv->type == FR_TYPE_F16)
-            fr_f16_row_from_f32(dst, src, kv->width_k);
-        else
-            memcpy(dst, src, kv->row_k);
-    }
-}
-
 void blk_attn_mla(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
     const fr_hparams *hp = &c->m->hp;
     int n = s->n, H = (int)hp->n_head;
@@ -226,7 +214,8 @@ void blk_attn_mla(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
         op_rope_apply(kvr + C, cs, 1, R, R, hp->rope_type);
         op_rope_apply(c->q + (size_t)t * H * dk + nope, cs, H, dk, R, hp->rope_type);
     }
-    store_rows(c, il, s);
+    for (int t = 0; t < n; t++)
+        fr_kv_store(&c->kv, il, s->seq[t], s->pos[t], c->k + (size_t)t * W, NULL);
 
     /* absorbed queries: [W_UK^T q_nope | q_pe] per (token, head) */
     if (L->wk_b) {

@@ -3,6 +3,8 @@
  * cache. */
 #include "model/kv_cache.h"
 
+#include "quant/vec.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +213,17 @@ void fr_kv_truncate(fr_kv_cache *kv, int seq, int32_t p0) {
     s->n_pos = p0;
     int32_t keep = (p0 + kv->block_size - 1) / kv->block_size;
     while (s->n_blocks > keep) block_release(kv, s->blocks[--s->n_blocks]);
+}
+
+void fr_kv_store(fr_kv_cache *kv, int layer, int seq, int32_t pos, const float *k, const float *v) {
+    int64_t cell = fr_kv_cell(kv, seq, pos);
+    if (kv->type == FR_TYPE_F16) {
+        fr_f16_row_from_f32(fr_kv_k(kv, layer, cell), k, kv->width_k);
+        if (kv->row_v) fr_f16_row_from_f32(fr_kv_v(kv, layer, cell), v, kv->width_v);
+    } else {
+        memcpy(fr_kv_k(kv, layer, cell), k, kv->row_k);
+        if (kv->row_v) memcpy(fr_kv_v(kv, layer, cell), v, kv->row_v);
+    }
 }
 
 size_t fr_kv_bytes_per_token(const fr_kv_cache *kv) {

@@ -74,6 +74,9 @@ static inline void *fr_kv_k(const fr_kv_cache *kv, int layer, int64_t cell) {
 static inline void *fr_kv_v(const fr_kv_cache *kv, int layer, int64_t cell) {
     return (char *)kv->v[layer] + (size_t)cell * kv->row_v;
 }
+/* Writes one token's rows for `layer` at (seq, pos), converting from f32 to the cache type:
+ * k[width_k] and, when the cache has a V row, v[width_v]. The only place cells are written. */
+void fr_kv_store(fr_kv_cache *kv, int layer, int seq, int32_t pos, const float *k, const float *v);
 /* Bytes one token occupies across all layers. */
 size_t fr_kv_bytes_per_token(const fr_kv_cache *kv);
 
