@@ -26,7 +26,9 @@ static int check_batch(fr_ctx *c, const fr_batch *b, const int32_t *seq, fr_err 
     if (b->n <= 0) return fr_fail(err, FR_EINVAL, "empty batch");
     if (b->n > c->p.n_batch)
         return fr_fail(err, FR_EINVAL, "batch of %d tokens exceeds n_batch %d", b->n, c->p.n_batch);
-    /* each sequence's tokens must continue it in order */
+    /* each sequence's tokens must continue it in order; seq_count ends as the number of
+     * tokens per sequence in this batch, which fr_decode uses */
+    memset(c->seq_count, 0, sizeof(int32_t) * (size_t)c->kv.n_seq);
     for (int i = 0; i < b->n; i++) {
         if (b->tokens[i] < 0 || (uint32_t)b->tokens[i] >= hp->n_vocab)
             return fr_fail(err, FR_EINVAL, "token id %d at batch index %d is out of range [0, %u)",
@@ -34,9 +36,7 @@ static int check_batch(fr_ctx *c, const fr_batch *b, const int32_t *seq, fr_err 
         int s = seq[i];
         if (s < 0 || s >= c->kv.n_seq)
             return fr_fail(err, FR_EINVAL, "sequence id %d out of range [0, %d)", s, c->kv.n_seq);
-        int32_t expect = c->kv.seqs[s].n_pos;
-        for (int j = 0; j < i; j++)
-            if (seq[j] == s) expect++;
+        int32_t expect = c->kv.seqs[s].n_pos + c->seq_count[s]++;
         if (b->pos[i] != expect)
             return fr_fail(err, FR_EINVAL,
                            "token %d of sequence %d has position %d, expected %d (sequences grow "
@@ -52,17 +52,12 @@ int fr_decode(fr_ctx *c, const fr_batch *b, fr_err *err) {
     int rc = check_batch(c, b, seq, err);
     if (rc) return rc;
     /* reserve KV space per sequence (all or nothing for a single sequence batch) */
-    for (int s = 0; s < c->kv.n_seq; s++) {
-        int32_t cnt = 0;
-        for (int i = 0; i < b->n; i++) cnt += seq[i] == s;
-        if (cnt && (rc = fr_kv_reserve(&c->kv, s, cnt, err))) return rc;
-    }
+    for (int s = 0; s < c->kv.n_seq; s++)
+        if (c->seq_count[s] && (rc = fr_kv_reserve(&c->kv, s, c->seq_count[s], err))) return rc;
     int n = b->n;
     fr_step st = {n, b->pos, seq};
     /* a token alone in its sequence (a decode) takes the one-token kernels, so batching
      * other sequences with it does not change its result (see op_matmul_split) */
-    memset(c->seq_count, 0, sizeof(int32_t) * (size_t)c->kv.n_seq);
-    for (int i = 0; i < n; i++) c->seq_count[seq[i]]++;
     for (int i = 0; i < n; i++) c->tok_single[i] = c->seq_count[seq[i]] == 1;
     c->mm_single = c->tok_single;
 
