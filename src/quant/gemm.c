@@ -181,6 +181,8 @@ const fr_gemm fr_gemm_q8_0_generic = {FR_TYPE_Q8_0, FR_GEMM_Q8_0_PANEL, sizeof(f
                                       q8_0_pack_generic, q8_0_kernel_generic, q8_0_act_generic};
 
 const fr_gemm *fr_gemm_get(fr_type t, fr_cpu_level l) {
+    if (t == FR_TYPE_F16 || t == FR_TYPE_BF16) return fr_gemm_get_float(t, l);
+    if (l == FR_CPU_AVX2) return fr_gemm_get_avx2(t);
     if (l == FR_CPU_AVX512) {
         switch (t) {
         case FR_TYPE_Q8_0: return &fr_gemm_q8_0_avx512;

@@ -66,6 +66,11 @@ static inline size_t fr_gemm_panel_size(const fr_gemm *g, int64_t n_in, int blck
     return (size_t)(n_in / blck) * g->panel_block_bytes;
 }
 
+/* AVX2 GEMMs (gemm_avx2.c): same layouts as the scalar twins, or NULL where none */
+const fr_gemm *fr_gemm_get_avx2(fr_type t);
+/* float-weight GEMMs (F16, BF16; gemm_f16.c and its SIMD files), or NULL where none */
+const fr_gemm *fr_gemm_get_float(fr_type t, fr_cpu_level l);
+
 /* per-level implementations (gemm.c, gemm_avx512.c) */
 extern const fr_gemm fr_gemm_q8_0_generic, fr_gemm_q4_K_generic, fr_gemm_q5_K_generic,
     fr_gemm_q6_K_generic;
