@@ -1,8 +1,10 @@
 /* test_gemm.c: suite_gemm: the tiled prefill GEMM (src/quant/gemm.h). For each weight type
- * with a GEMM and each kernel level: the packed panel bytes equal the scalar packer's, the
- * kernel equals its scalar twin and the scalar vec_dot reference on odd shapes (row counts
- * not a multiple of 16, token counts not a multiple of 8, several blocks), and op_matmul's
- * GEMM path equals its vec_dot path through the thread pool. */
+ * with a GEMM (quantized and float) and each kernel level: the packed panel bytes equal the
+ * scalar packer's, the kernel equals its scalar twin and the scalar vec_dot reference on
+ * odd shapes (row counts not a multiple of 16, token counts not a multiple of 8, several
+ * blocks; for float weights also row lengths not a multiple of 16), sums that must come out
+ * exact do (extreme Q8_0 levels; F16 / BF16 extremes and subnormals), and op_matmul's GEMM
+ * path equals its vec_dot path through the thread pool. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +21,8 @@ static float frand(void) {
     return (float)((g_rng >> 8) & 0xFFFFFF) / (float)0x1000000 * 2.0f - 1.0f;
 }
 
-static const fr_type k_types[] = {FR_TYPE_Q8_0, FR_TYPE_Q4_K, FR_TYPE_Q5_K, FR_TYPE_Q6_K};
+static const fr_type k_types[] = {FR_TYPE_Q8_0, FR_TYPE_Q4_K, FR_TYPE_Q5_K, FR_TYPE_Q6_K,
+                                  FR_TYPE_F16,  FR_TYPE_BF16};
 
 /* n_rows weight rows of n_in in type t (reference quantizer) */
 static void *make_weights(fr_type t, int n_rows, int64_t n_in) {
@@ -136,16 +139,19 @@ static void kernels_match_twins(void) {
         for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++)
             for (int lv = FR_CPU_GENERIC; lv <= (int)fr_cpu()->level; lv++)
                 check_type(k_types[i], (fr_cpu_level)lv, shapes[s][0], shapes[s][1], shapes[s][2]);
+    /* float weights have 1-element blocks: row lengths off the 16-column transpose and the
+     * 256-column partial sums, token counts across every tile size */
+    const int fshapes[][3] = {{16, 12, 300}, {7, 25, 77}, {16, 3, 5}, {20, 2, 16}, {9, 7, 1}};
+    const fr_type ftypes[] = {FR_TYPE_F16, FR_TYPE_BF16};
+    for (size_t s = 0; s < sizeof fshapes / sizeof fshapes[0]; s++)
+        for (size_t i = 0; i < 2; i++)
+            for (int lv = FR_CPU_GENERIC; lv <= (int)fr_cpu()->level; lv++)
+                check_type(ftypes[i], (fr_cpu_level)lv, fshapes[s][0], fshapes[s][1], fshapes[s][2]);
 }
 
-static void extreme_levels(void) {
-    /* Q8_0 rows of +-127 everywhere against activations of +-127: the largest sums the
-     * u8 offset trick must carry exactly */
-    const fr_gemm *g = fr_gemm_get(FR_TYPE_Q8_0, fr_cpu()->level);
-    if (!g || fr_cpu()->level == FR_CPU_GENERIC) {
-        t_skip("no SIMD GEMM at this level");
-        return;
-    }
+/* Q8_0 rows of +-127 everywhere against activations of +-127: the largest sums the u8
+ * offset trick must carry exactly */
+static void extreme_q8_0(const fr_gemm *g) {
     const int64_t n = 64;
     block_q8_0 w[FR_GEMM_ROWS][2], x[2];
     for (int r = 0; r < FR_GEMM_ROWS; r++)
@@ -158,17 +164,78 @@ static void extreme_levels(void) {
         for (int i = 0; i < 32; i++) x[k].qs[i] = (int8_t)(i % 3 ? -127 : 127);
     }
     fr_q8_0s act[2];
-    g->act_from(act, x, n);
+    if (g->act_from) g->act_from(act, x, n);
     _Alignas(64) uint8_t p[2 * FR_GEMM_Q8_0_PANEL];
     float out[FR_GEMM_ROWS];
     g->pack(p, w, sizeof w[0], FR_GEMM_ROWS, n);
-    g->kernel(out, FR_GEMM_ROWS, p, act, sizeof act, FR_GEMM_ROWS, 1, n);
+    g->kernel(out, FR_GEMM_ROWS, p, g->act_from ? (const void *)act : (const void *)x, sizeof act,
+              FR_GEMM_ROWS, 1, n);
     for (int r = 0; r < FR_GEMM_ROWS; r++) {
         long s = 0;
         for (int k = 0; k < 2; k++)
             for (int i = 0; i < 32; i++) s += (long)w[r][k].qs[i] * x[k].qs[i];
         T_EXPECT(out[r] == (float)s, "row %d: %g, exact %ld", r, out[r], s);
     }
+}
+
+/* 16-bit float weights at the ends of their range whose sums f32 holds exactly: F16 rows of
+ * +-65504 (the largest) and of subnormals m * 2^-24; BF16 rows of +-(1 + j/128) 2^100 and of
+ * subnormals m * 2^-133 (f32 subnormal products too); activations +-1, +-2. n = 69 also
+ * takes the packer's tail past the last 16 columns. */
+static void extreme_float(fr_type t, const fr_gemm *g) {
+    enum { N = 69 };
+    const int bf = t == FR_TYPE_BF16;
+    uint16_t w[FR_GEMM_ROWS][N], x[N];
+    double wv[FR_GEMM_ROWS][N], xv[N];
+    for (int r = 0; r < FR_GEMM_ROWS; r++)
+        for (int i = 0; i < N; i++) {
+            const int neg = (r + i) % 3 == 0, m = 1 + (37 * i + 11 * r) % 127;
+            if (r < 8) {
+                w[r][i] = bf ? (uint16_t)(((127 + 100) << 7) | m) : 0x7BFF; /* 2^100 (1 + m/128), 65504 */
+                wv[r][i] = bf ? ldexp(1.0 + m / 128.0, 100) : 65504.0;
+            } else {
+                w[r][i] = (uint16_t)m; /* subnormal: m * 2^-133 (bf16), m * 2^-24 (f16) */
+                wv[r][i] = ldexp(m, bf ? -133 : -24);
+            }
+            if (neg) w[r][i] |= 0x8000, wv[r][i] = -wv[r][i];
+        }
+    for (int i = 0; i < N; i++) {
+        const int two = i % 4 == 1, neg = i % 5 < 2;
+        xv[i] = (two ? 2.0 : 1.0) * (neg ? -1.0 : 1.0);
+        x[i] = bf ? fr_f32_to_bf16((float)xv[i]) : fr_f32_to_f16((float)xv[i]);
+    }
+    float act[N], out[2 * FR_GEMM_ROWS];
+    _Alignas(64) uint8_t p[N * 32];
+    g->act_from(act, x, N);
+    g->pack(p, w, sizeof w[0], FR_GEMM_ROWS, N);
+    for (int i = 0; i < 2 * FR_GEMM_ROWS; i++) out[i] = -1.0f;
+    g->kernel(out, 2 * FR_GEMM_ROWS, p, act, sizeof act, FR_GEMM_ROWS, 1, N);
+    for (int r = 0; r < FR_GEMM_ROWS; r++) {
+        double s = 0;
+        for (int i = 0; i < N; i++) s += wv[r][i] * xv[i];
+        T_EXPECT(out[r] == (float)s && (float)s == s, "%s row %d: %g, exact %g", fr_type_name(t), r,
+                 out[r], s);
+    }
+}
+
+/* every SIMD level the CPU has, from AVX2 up (objects a level lacks are skipped) */
+static void extreme_levels(void) {
+    int ran = 0;
+    for (int lv = FR_CPU_AVX2; lv <= (int)fr_cpu()->level; lv++) {
+        const fr_gemm *g = fr_gemm_get(FR_TYPE_Q8_0, (fr_cpu_level)lv);
+        if (g) extreme_q8_0(g), ran++;
+        for (int f = 0; f < 2; f++) {
+            const fr_type t = f ? FR_TYPE_BF16 : FR_TYPE_F16;
+            if ((g = fr_gemm_get(t, (fr_cpu_level)lv))) extreme_float(t, g), ran++;
+        }
+    }
+    /* the scalar float twins, which the others are measured against */
+    for (int f = 0; f < 2; f++) {
+        const fr_type t = f ? FR_TYPE_BF16 : FR_TYPE_F16;
+        const fr_gemm *g = fr_gemm_get(t, FR_CPU_GENERIC);
+        if (g) extreme_float(t, g);
+    }
+    if (!ran) t_skip("no SIMD GEMM at this CPU's levels");
 }
 
 /* op_matmul through the pool: the GEMM path (many tokens) equals the vec_dot path (one
