@@ -5,13 +5,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/forward.h"
+#include "model/attn_tile.h"
 #include "quant/vec.h"
 
 typedef struct {
     fr_ctx *c;
     const fr_step *s;
     int il;
+    int singles_only; /* the tiles (attn_tile.h) did the other tokens */
     fr_chunker ch;
 } attn_job;
 
@@ -106,7 +107,11 @@ static void attn_worker(void *arg, int ith, int nth) {
     int64_t lo, hi;
     (void)nth;
     while (fr_chunker_next(&j->ch, &lo, &hi))
-        for (int64_t i = lo; i < hi; i++) attend_one(j->c, j->s, j->il, (int)(i / nh), (int)(i % nh), ith);
+        for (int64_t i = lo; i < hi; i++) {
+            int t = (int)(i / nh);
+            if (j->singles_only && !j->c->tok_single[t]) continue;
+            attend_one(j->c, j->s, j->il, t, (int)(i % nh), ith);
+        }
 }
 
 /* per-head RMSNorm of n_heads heads of width d in each of n rows */
@@ -139,9 +144,15 @@ void blk_attn_gqa(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
     for (int t = 0; t < n; t++)
         fr_kv_store(&c->kv, il, s->seq[t], s->pos[t], c->k + (size_t)t * nk, c->v + (size_t)t * nv);
 
-    attn_job j = {c, s, il, {0}};
-    fr_chunker_init(&j.ch, (int64_t)n * hp->n_head, 1);
-    fr_pool_run(c->pool, attn_worker, &j);
+    fr_attn_tiles_spec sp = {c->q, hp->head_dim_k, c->att, hp->head_dim_v, hp->head_dim_k,
+                             hp->head_dim_v, (int)(hp->n_head / hp->n_head_kv), 0, hp->attn_scale};
+    attn_job j = {c, s, il, fr_attn_tiles(c, s, il, &sp), {0}};
+    int n_left = 0;
+    for (int t = 0; t < n; t++) n_left += !j.singles_only || c->tok_single[t];
+    if (n_left) {
+        fr_chunker_init(&j.ch, (int64_t)n * hp->n_head, 1);
+        fr_pool_run(c->pool, attn_worker, &j);
+    }
 
     /* output projection into xn, then residual add */
     fr_xq_cache xo = {0};

@@ -14,13 +14,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/forward.h"
+#include "model/attn_tile.h"
 #include "quant/vec.h"
 
 typedef struct {
     fr_ctx *c;
     const fr_step *s;
     int il;
+    int singles_only; /* the tiles (attn_tile.h) did the other tokens */
     fr_chunker ch;
 } mla_job;
 
@@ -69,8 +70,11 @@ static void attn_worker(void *arg, int ith, int nth) {
     int64_t lo, hi;
     (void)nth;
     while (fr_chunker_next(&j->ch, &lo, &hi))
-        for (int64_t i = lo; i < hi; i++)
-            attend_latent(j->c, j->s, j->il, (int)(i / H), (int)(i % H), ith);
+        for (int64_t i = lo; i < hi; i++) {
+            int t = (int)(i / H);
+            if (j->singles_only && !j->c->tok_single[t]) continue;
+            attend_latent(j->c, j->s, j->il, t, (int)(i % H), ith);
+        }
 }
 
 /* y[(t*H + h) * ld_y + r] = W row (h * rows_per_head + row_off + r) . x row (t*H + h), for
@@ -228,9 +232,14 @@ void blk_attn_mla(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
     for (size_t th = 0; th < (size_t)n * H; th++)
         memcpy(c->mla_q + th * W + C, c->q + th * dk + nope, sizeof(float) * (size_t)R);
 
-    mla_job j = {c, s, il, {0}};
-    fr_chunker_init(&j.ch, (int64_t)n * H, 1);
-    fr_pool_run(c->pool, attn_worker, &j);
+    fr_attn_tiles_spec sp = {c->mla_q, W, c->mla_o, C, W, C, H, 1, hp->attn_scale};
+    mla_job j = {c, s, il, fr_attn_tiles(c, s, il, &sp), {0}};
+    int n_left = 0;
+    for (int t = 0; t < n; t++) n_left += !j.singles_only || c->tok_single[t];
+    if (n_left) {
+        fr_chunker_init(&j.ch, (int64_t)n * H, 1);
+        fr_pool_run(c->pool, attn_worker, &j);
+    }
 
     /* values: out[t, h] = W_UV[h] o_lat[t, h] */
     if (L->wv_b)
