@@ -91,7 +91,8 @@ static void check_type(fr_type t, fr_cpu_level lv, int n_rows, int n_tok, int64_
         }
         free(a2);
     }
-    void *p = aligned_alloc(64, psz), *p0 = aligned_alloc(64, psz);
+    const size_t palloc = (psz + 63) / 64 * 64; /* aligned_alloc wants a multiple of 64 */
+    void *p = aligned_alloc(64, palloc), *p0 = aligned_alloc(64, palloc);
     float *out = malloc(sizeof(float) * (size_t)n_tok * FR_GEMM_ROWS);
     float *out0 = malloc(sizeof(float) * (size_t)n_tok * FR_GEMM_ROWS);
     double worst = 0, worst_ref = 0, big = 1e-30;
