@@ -128,9 +128,10 @@ void blk_attn_gqa(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
 
     op_rms_norm(c->xn, c->x, (const float *)L->attn_norm->data, n, e, hp->rms_eps);
     fr_xq_cache xc = {0};
-    fwd_linear(c, &xc, c->q, L->wq, 0, nq, c->xn, n);
-    fwd_linear(c, &xc, c->k, L->wk, 0, nk, c->xn, n);
-    fwd_linear(c, &xc, c->v, L->wv, 0, nv, c->xn, n);
+    float *const ys[3] = {c->q, c->k, c->v};
+    const fr_tensor *const ws[3] = {L->wq, L->wk, L->wv};
+    const int64_t outs[3] = {nq, nk, nv};
+    fwd_linear_multi(c, &xc, 3, ys, ws, outs, c->xn, n);
     if (L->bq) op_add_bias(c->q, (const float *)L->bq->data, n, nq);
     if (L->bk) op_add_bias(c->k, (const float *)L->bk->data, n, nk);
     if (L->bv) op_add_bias(c->v, (const float *)L->bv->data, n, nv);

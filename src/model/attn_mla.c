@@ -200,15 +200,20 @@ void blk_attn_mla(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
     op_rms_norm(c->xn, c->x, (const float *)L->attn_norm->data, n, e, hp->rms_eps);
     /* both projections of xn first: they share its quantization in c->xq */
     fr_xq_cache xc = {0};
-    fwd_linear(c, &xc, c->k, L->wkv_a_mqa, 0, W, c->xn, n); /* [n, C + R] */
     if (L->wq_a) {
         int64_t ql = hp->q_lora_rank;
-        fwd_linear(c, &xc, c->mla_qa, L->wq_a, 0, ql, c->xn, n);
+        float *const ys[2] = {c->k, c->mla_qa}; /* [n, C + R], [n, ql] */
+        const fr_tensor *const ws[2] = {L->wkv_a_mqa, L->wq_a};
+        const int64_t outs[2] = {W, ql};
+        fwd_linear_multi(c, &xc, 2, ys, ws, outs, c->xn, n);
         op_rms_norm(c->mla_qa, c->mla_qa, (const float *)L->q_a_norm->data, n, ql, hp->rms_eps);
         fr_xq_cache xa = {0};
         fwd_linear(c, &xa, c->q, L->wq_b, 0, H * dk, c->mla_qa, n);
     } else {
-        fwd_linear(c, &xc, c->q, L->wq, 0, H * dk, c->xn, n);
+        float *const ys[2] = {c->k, c->q};
+        const fr_tensor *const ws[2] = {L->wkv_a_mqa, L->wq};
+        const int64_t outs[2] = {W, H * dk};
+        fwd_linear_multi(c, &xc, 2, ys, ws, outs, c->xn, n);
     }
     /* normed latent, rope on k_pe and on each head's q_pe; store the cache rows */
     for (int t = 0; t < n; t++) {

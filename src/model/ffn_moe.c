@@ -312,8 +312,10 @@ void blk_ffn_moe(fr_ctx *c, const fr_layer *L, const fr_step *s) {
     if (L->ffn_gate_shexp) {
         int64_t fs = L->ffn_gate_shexp->ne[1];
         fr_xq_cache xc = {c->xn, tg, xq}; /* reuses the experts' quantized input when types agree */
-        fwd_linear(c, &xc, c->ff_a, L->ffn_gate_shexp, 0, fs, c->xn, n);
-        fwd_linear(c, &xc, c->ff_b, L->ffn_up_shexp, 0, fs, c->xn, n);
+        float *const ys[2] = {c->ff_a, c->ff_b};
+        const fr_tensor *const ws[2] = {L->ffn_gate_shexp, L->ffn_up_shexp};
+        const int64_t outs[2] = {fs, fs};
+        fwd_linear_multi(c, &xc, 2, ys, ws, outs, c->xn, n);
         op_swiglu(c->ff_a, c->ff_a, c->ff_b, (int64_t)n * fs);
         fr_xq_cache xd = {0};
         fwd_linear(c, &xd, c->xn, L->ffn_down_shexp, 0, e, c->ff_a, n);

@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-void fwd_linear(fr_ctx *c, fr_xq_cache *xc, float *y, const fr_tensor *w, int64_t row0,
-                int64_t n_out, const float *x, int n) {
+/* x quantized to w's vec_dot_type in xc (kept when xc already holds it) */
+static void fwd_quantize(fr_ctx *c, fr_xq_cache *xc, const fr_tensor *w, const float *x, int n) {
     fr_type t = fr_type_get(w->type)->vec_dot_type;
     if (xc->src != x || xc->type != t) {
         if (t == FR_TYPE_F32) {
@@ -18,7 +18,27 @@ void fwd_linear(fr_ctx *c, fr_xq_cache *xc, float *y, const fr_tensor *w, int64_
         xc->src = x;
         xc->type = t;
     }
+}
+
+void fwd_linear(fr_ctx *c, fr_xq_cache *xc, float *y, const fr_tensor *w, int64_t row0,
+                int64_t n_out, const float *x, int n) {
+    fwd_quantize(c, xc, w, x, n);
     op_matmul_split(c->pool, y, n_out, w, row0, n_out, xc->xq, n, c->mm_single, c->mm_scratch);
+}
+
+void fwd_linear_multi(fr_ctx *c, fr_xq_cache *xc, int n_mm, float *const *y,
+                      const fr_tensor *const *w, const int64_t *n_out, const float *x, int n) {
+    int same = 1;
+    for (int i = 1; i < n_mm; i++) same &= w[i]->type == w[0]->type && w[i]->ne[0] == w[0]->ne[0];
+    if (!same || n_mm > OP_MM_MAX) {
+        for (int i = 0; i < n_mm; i++) fwd_linear(c, xc, y[i], w[i], 0, n_out[i], x, n);
+        return;
+    }
+    /* quantize x once through fwd_linear's cache, then one job for every matrix */
+    fwd_quantize(c, xc, w[0], x, n);
+    op_mm mm[OP_MM_MAX];
+    for (int i = 0; i < n_mm; i++) mm[i] = (op_mm){y[i], n_out[i], w[i], 0, n_out[i]};
+    op_matmul_multi(c->pool, mm, n_mm, xc->xq, n, c->mm_single, c->mm_scratch);
 }
 
 static int check_batch(fr_ctx *c, const fr_batch *b, const int32_t *seq, fr_err *err) {

@@ -19,6 +19,11 @@ typedef struct fr_xq_cache { const float *src; fr_type type; const void *xq; } f
 void fwd_linear(fr_ctx *c, fr_xq_cache *xc, float *y, const fr_tensor *w, int64_t row0,
                 int64_t n_out, const float *x, int n);
 
+/* y[i] = w[i] x for n_mm matrices reading the same x (q/k/v, gate/up): one job when their
+ * types and input widths agree (op_matmul_multi), else one fwd_linear each */
+void fwd_linear_multi(fr_ctx *c, fr_xq_cache *xc, int n_mm, float *const *y,
+                      const fr_tensor *const *w, const int64_t *n_out, const float *x, int n);
+
 void blk_attn_gqa(fr_ctx *c, const fr_layer *L, int il, const fr_step *s);
 void blk_ffn_dense(fr_ctx *c, const fr_layer *L, const fr_step *s);
 void blk_attn_mla(fr_ctx *c, const fr_layer *L, int il, const fr_step *s);

@@ -47,70 +47,72 @@ void op_quantize_rows(fr_pool *pool, void *dst, fr_type t, const float *x, int n
     else fr_pool_run(pool, quant_worker, &j);
 }
 
+/* ---- matrix products: one job over the rows (or 16-row panels) of 1..OP_MM_MAX matrices
+ * that read the same activations, so q/k/v or gate/up cost one pool sync, not three ---- */
+
 typedef struct {
-    float *out;
-    int64_t ld_out;
-    const fr_tensor *w;
-    int64_t row0, n_out;
-    const char *xq;
+    op_mm mm[OP_MM_MAX];
+    int n_mm;
+    int64_t first[OP_MM_MAX + 1]; /* first global row (or panel) of each matrix */
+    const char *xq;               /* [n_tok] rows in the vec_dot_type */
     size_t x_row;
     int n_tok;
-    const int32_t *toks; /* the tokens to compute ([n_tok] indices), NULL: 0..n_tok-1 */
+    const int32_t *toks; /* vec_dot path: the tokens to compute ([n_tok] indices), NULL: all */
     fr_vec_dot_fn dot;
+    /* tiled GEMM path */
+    const fr_gemm *g;
+    fr_pool *pool;
+    char *act; /* [n_tok] rows in the GEMM's activation layout (xq when the same) */
+    size_t act_row;
     fr_chunker ch;
 } matmul_job;
 
+/* the matrix holding global index i (row or panel), and i made local to it */
+static inline const op_mm *mm_at(const matmul_job *j, int64_t *i) {
+    int m = 0;
+    while (*i >= j->first[m + 1]) m++;
+    *i -= j->first[m];
+    return &j->mm[m];
+}
+
 static void matmul_worker(void *arg, int ith, int nth) {
     matmul_job *j = arg;
-    int64_t lo, hi, n_in = j->w->ne[0];
+    int64_t lo, hi;
     (void)ith, (void)nth;
     while (fr_chunker_next(&j->ch, &lo, &hi)) {
-        for (int64_t r = lo; r < hi; r++) {
-            const void *wr = fr_tensor_row(j->w, j->row0 + r);
+        for (int64_t i = lo; i < hi; i++) {
+            int64_t r = i;
+            const op_mm *m = mm_at(j, &r);
+            const void *wr = fr_tensor_row(m->w, m->row0 + r);
             for (int k = 0; k < j->n_tok; k++) {
                 int t = j->toks ? j->toks[k] : k;
-                j->dot(n_in, &j->out[(size_t)t * j->ld_out + r], wr, j->xq + (size_t)t * j->x_row);
+                j->dot(m->w->ne[0], &m->out[(size_t)t * m->ld_out + r], wr, j->xq + (size_t)t * j->x_row);
             }
         }
     }
 }
 
-/* ---- tiled GEMM path (quant/gemm.h): panels of 16 weight rows packed per thread ---- */
-
-typedef struct {
-    float *out;
-    int64_t ld_out;
-    const fr_tensor *w;
-    int64_t row0, n_out;
-    const fr_gemm *g;
-    fr_pool *pool;
-    const char *xq;  /* [n_tok] rows in the vec_dot_type */
-    size_t xq_row;
-    char *act;       /* [n_tok] rows in the GEMM's activation layout */
-    size_t act_row;
-    int n_tok;
-    fr_chunker ch;
-} gemm_job;
-
 static void gemm_act_worker(void *arg, int ith, int nth) {
-    gemm_job *j = arg;
+    matmul_job *j = arg;
     for (int t = ith; t < j->n_tok; t += nth)
-        j->g->act_from(j->act + (size_t)t * j->act_row, j->xq + (size_t)t * j->xq_row, j->w->ne[0]);
+        j->g->act_from(j->act + (size_t)t * j->act_row, j->xq + (size_t)t * j->x_row, j->mm[0].w->ne[0]);
 }
 
 static void gemm_worker(void *arg, int ith, int nth) {
-    gemm_job *j = arg;
-    const int64_t n_in = j->w->ne[0];
+    matmul_job *j = arg;
+    const int64_t n_in = j->mm[0].w->ne[0];
     void *panel = fr_pool_scratch(j->pool, ith,
-                                  fr_gemm_panel_size(j->g, n_in, fr_type_get(j->w->type)->blck_size));
+                                  fr_gemm_panel_size(j->g, n_in, fr_type_get(j->mm[0].w->type)->blck_size));
     int64_t lo, hi;
     (void)nth;
     while (fr_chunker_next(&j->ch, &lo, &hi)) {
-        for (int64_t p = lo; p < hi; p++) {
+        for (int64_t i = lo; i < hi; i++) {
+            int64_t p = i;
+            const op_mm *m = mm_at(j, &p);
             int64_t r0 = p * FR_GEMM_ROWS;
-            int nr = (int)(j->n_out - r0 < FR_GEMM_ROWS ? j->n_out - r0 : FR_GEMM_ROWS);
-            j->g->pack(panel, fr_tensor_row(j->w, j->row0 + r0), j->w->nb1, nr, n_in);
-            j->g->kernel(j->out + r0, j->ld_out, panel, j->act, j->act_row, nr, j->n_tok, n_in);
+            int nr = (int)(m->n_out - r0 < FR_GEMM_ROWS ? m->n_out - r0 : FR_GEMM_ROWS);
+            j->g->pack(panel, fr_tensor_row(m->w, m->row0 + r0), m->w->nb1, nr, n_in);
+            j->g->kernel(m->out + r0, m->ld_out, panel, j->act, j->act_row, nr, j->n_tok, n_in);
         }
     }
 }
@@ -126,32 +128,50 @@ static int gemm_min_tokens(void) {
     return v;
 }
 
-static void matmul_gemm(fr_pool *pool, const fr_gemm *g, float *out, int64_t ld_out,
-                        const fr_tensor *w, int64_t row0, int64_t n_out, const void *xq, int n_tok) {
-    const fr_type_traits *tr = fr_type_get(w->type);
-    const int64_t n_in = w->ne[0];
-    gemm_job j = {out, ld_out, w, row0, n_out, g, pool, xq, fr_row_size(tr->vec_dot_type, n_in),
-                  (char *)xq, fr_row_size(tr->vec_dot_type, n_in), n_tok, {0}};
+static void job_init(matmul_job *j, const op_mm *mm, int n_mm, const void *xq, int n_tok) {
+    const fr_type_traits *tr = fr_type_get(mm[0].w->type);
+    memset(j, 0, sizeof *j);
+    FR_ASSERT(n_mm >= 1 && n_mm <= OP_MM_MAX);
+    for (int i = 0; i < n_mm; i++) {
+        FR_ASSERT(mm[i].w->type == mm[0].w->type && mm[i].w->ne[0] == mm[0].w->ne[0]);
+        j->mm[i] = mm[i];
+    }
+    j->n_mm = n_mm;
+    j->xq = xq;
+    j->x_row = fr_row_size(tr->vec_dot_type, mm[0].w->ne[0]);
+    j->n_tok = n_tok;
+    j->dot = tr->vec_dot;
+}
+
+static void matmul_gemm(fr_pool *pool, const fr_gemm *g, const op_mm *mm, int n_mm, const void *xq,
+                        int n_tok) {
+    matmul_job j;
+    job_init(&j, mm, n_mm, xq, n_tok);
+    const fr_type_traits *tr = fr_type_get(mm[0].w->type);
+    const int64_t n_in = mm[0].w->ne[0];
+    j.g = g, j.pool = pool, j.act = (char *)xq, j.act_row = j.x_row;
     if (g->act_from) {
         j.act_row = (size_t)(n_in / tr->blck_size) * g->act_block_bytes;
         j.act = fr_pool_scratch(pool, fr_pool_size(pool), j.act_row * (size_t)n_tok);
         fr_pool_run(pool, gemm_act_worker, &j);
     }
-    fr_chunker_init(&j.ch, (n_out + FR_GEMM_ROWS - 1) / FR_GEMM_ROWS, 1);
+    for (int i = 0; i < n_mm; i++) j.first[i + 1] = j.first[i] + (mm[i].n_out + FR_GEMM_ROWS - 1) / FR_GEMM_ROWS;
+    fr_chunker_init(&j.ch, j.first[n_mm], 1);
     fr_pool_run(pool, gemm_worker, &j);
 }
 
 /* the row-by-row vec_dot path over the listed tokens (toks NULL: all n_tok) */
-static void matmul_rows(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w,
-                        int64_t row0, int64_t n_out, const void *xq, int n_tok, const int32_t *toks) {
-    const fr_type_traits *tr = fr_type_get(w->type);
-    matmul_job j = {out, ld_out, w, row0, n_out, xq, fr_row_size(tr->vec_dot_type, w->ne[0]),
-                    n_tok, toks, tr->vec_dot, {0}};
+static void matmul_rows(fr_pool *pool, const op_mm *mm, int n_mm, const void *xq, int n_tok,
+                        const int32_t *toks) {
+    matmul_job j;
+    job_init(&j, mm, n_mm, xq, n_tok);
+    j.toks = toks;
+    for (int i = 0; i < n_mm; i++) j.first[i + 1] = j.first[i] + mm[i].n_out;
     int nth = fr_pool_size(pool);
-    int64_t chunk = n_out / (nth * 8);
+    int64_t chunk = j.first[n_mm] / (nth * 8);
     if (chunk < 4) chunk = 4;
     if (chunk > 64) chunk = 64;
-    fr_chunker_init(&j.ch, n_out, chunk);
+    fr_chunker_init(&j.ch, j.first[n_mm], chunk);
     fr_pool_run(pool, matmul_worker, &j);
 }
 
@@ -161,30 +181,32 @@ static const fr_gemm *gemm_for(const fr_tensor *w) {
 
 void op_matmul(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
                int64_t n_out, const void *xq, int n_tok) {
-    const fr_gemm *g = n_tok >= gemm_min_tokens() ? gemm_for(w) : NULL;
-    if (g) matmul_gemm(pool, g, out, ld_out, w, row0, n_out, xq, n_tok);
-    else matmul_rows(pool, out, ld_out, w, row0, n_out, xq, n_tok, NULL);
+    op_mm mm = {out, ld_out, w, row0, n_out};
+    op_matmul_multi(pool, &mm, 1, xq, n_tok, NULL, NULL);
 }
 
 void op_matmul_split(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor *w, int64_t row0,
                      int64_t n_out, const void *xq, int n_tok, const uint8_t *single,
                      int32_t *scratch) {
-    if (!single) {
-        op_matmul(pool, out, ld_out, w, row0, n_out, xq, n_tok);
-        return;
-    }
+    op_mm mm = {out, ld_out, w, row0, n_out};
+    op_matmul_multi(pool, &mm, 1, xq, n_tok, single, scratch);
+}
+
+void op_matmul_multi(fr_pool *pool, const op_mm *mm, int n_mm, const void *xq, int n_tok,
+                     const uint8_t *single, int32_t *scratch) {
     int n_single = 0;
-    for (int t = 0; t < n_tok; t++)
-        if (single[t]) scratch[n_single++] = t;
-    const fr_gemm *g = n_tok - n_single >= gemm_min_tokens() ? gemm_for(w) : NULL;
+    if (single)
+        for (int t = 0; t < n_tok; t++)
+            if (single[t]) scratch[n_single++] = t;
+    const fr_gemm *g = n_tok - n_single >= gemm_min_tokens() ? gemm_for(mm[0].w) : NULL;
     if (!g) {
-        matmul_rows(pool, out, ld_out, w, row0, n_out, xq, n_tok, NULL);
+        matmul_rows(pool, mm, n_mm, xq, n_tok, NULL);
         return;
     }
     /* the GEMM over the whole batch (its per-token results do not depend on the other
      * tokens), then the single tokens again through vec_dot so they match a lone decode */
-    matmul_gemm(pool, g, out, ld_out, w, row0, n_out, xq, n_tok);
-    if (n_single) matmul_rows(pool, out, ld_out, w, row0, n_out, xq, n_single, scratch);
+    matmul_gemm(pool, g, mm, n_mm, xq, n_tok);
+    if (n_single) matmul_rows(pool, mm, n_mm, xq, n_single, scratch);
 }
 
 float op_softmax_exp(float *x, int32_t n) {

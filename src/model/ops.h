@@ -31,6 +31,19 @@ void op_matmul_split(fr_pool *pool, float *out, int64_t ld_out, const fr_tensor 
                      int64_t n_out, const void *xq, int n_tok, const uint8_t *single,
                      int32_t *scratch);
 
+/* One matrix of op_matmul_multi: out[t, r] = dot(w row (row0 + r), x[t]) for r < n_out. */
+typedef struct op_mm {
+    float *out;
+    int64_t ld_out;
+    const fr_tensor *w;
+    int64_t row0, n_out;
+} op_mm;
+#define OP_MM_MAX 3
+/* op_matmul_split over n_mm <= OP_MM_MAX matrices of one type and input width that read the
+ * same xq (q/k/v, gate/up), as one job: one pool sync instead of n_mm. */
+void op_matmul_multi(fr_pool *pool, const op_mm *mm, int n_mm, const void *xq, int n_tok,
+                     const uint8_t *single, int32_t *scratch);
+
 /* Softmax without the final division: x[i] = exp(x[i] - max x) in place; returns
  * 1 / sum (double-precision sum, as the attention blocks have always computed it). */
 float op_softmax_exp(float *x, int32_t n);
