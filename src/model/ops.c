@@ -7,6 +7,7 @@
 
 #include "core/cpu.h"
 #include "quant/gemm.h"
+#include "quant/vec.h"
 
 void op_rms_norm(float *out, const float *x, const float *w, int n_tok, int64_t n, float eps) {
     for (int t = 0; t < n_tok; t++) {
@@ -227,7 +228,7 @@ void op_add_bias(float *x, const float *b, int n_tok, int64_t n) {
 }
 
 void op_swiglu(float *out, const float *g, const float *u, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    fr_vec_swiglu_f32(n, out, g, u);
 }
 
 static float yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base) {

@@ -1,35 +1,13 @@
 /* attn16_avx2.c: AVX2 versions of the 16-lane attention kernels (attn16.h). The 16 lanes
  * are two ymm halves. Scores: a tile of 4 keys (8 accumulators); softmax: lane-parallel max,
- * exp (polynomial, below), double sums as the reference; P.V: 4 lanes x 16 outputs. */
+ * exp (polynomial, vexp_x86.h), double sums as the reference; P.V: 4 lanes x 16 outputs. */
 #include <immintrin.h>
 #include <math.h>
 
 #include "quant/attn16.h"
+#include "quant/vexp_x86.h"
 
 #define INLINE static inline __attribute__((always_inline))
-
-/* exp(x) = 2^n e^r as in attn16_avx512.c; 2^n is built in the exponent field, so x is
- * clamped to the normal range and results below it are flushed to 0 */
-INLINE __m256 exp256(__m256 x) {
-    const __m256 lo = _mm256_set1_ps(-87.0f);
-    __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    x = _mm256_max_ps(x, lo);
-    x = _mm256_min_ps(x, _mm256_set1_ps(88.0f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860682030941723212e-6f), r);
-    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
 
 static void scores_avx2(float *s, const float *qt, const float *k, int64_t ldk, int n, int64_t d,
                         float scale) {

@@ -1,35 +1,15 @@
 /* attn16_avx512.c: AVX-512 versions of the 16-lane attention kernels (attn16.h). One zmm
  * holds one value of each of the 16 lanes. Scores: a tile of 8 keys keeps 8 accumulators,
  * each step loads the 16 lanes' query value once and multiplies it by 8 broadcast key
- * values. Softmax: lane-parallel max, exp (polynomial, below), double sums as the reference.
+ * values. Softmax: lane-parallel max, exp (polynomial, vexp_x86.h), double sums as the reference.
  * P.V: a tile of 4 lanes x 64 outputs (16 accumulators) over the value rows. */
 #include <immintrin.h>
 #include <math.h>
 
 #include "quant/attn16.h"
+#include "quant/vexp_x86.h"
 
 #define INLINE static inline __attribute__((always_inline))
-
-/* exp(x) = 2^n e^r, n = round(x log2 e), r = x - n ln 2 (two-part ln 2), e^r by its Taylor
- * series to r^7 (|r| <= 0.347: truncation < 1e-8 relative); scalef applies 2^n and flushes
- * to 0 far below the float range. Within 2 ulp of expf. */
-INLINE __m512 exp512(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-    x = _mm512_min_ps(x, _mm512_set1_ps(88.72f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
 
 static void scores_avx512(float *s, const float *qt, const float *k, int64_t ldk, int n, int64_t d,
                           float scale) {

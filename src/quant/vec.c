@@ -52,8 +52,13 @@ static void mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const
     for (int64_t j = 0; j < n; j++) mad_f16_f32(d, y, v + j * ld, p[j]);
 }
 
+static void swiglu_f32(int64_t n, float *out, const float *g, const float *u) {
+    for (int64_t i = 0; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 const fr_vec_kernels fr_vec_generic = {dot_f32,   dot_f16_f32, mad_f32,      mad_f16_f32,
-                                       scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows};
+                                       scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows,
+                                       swiglu_f32};
 
 static const fr_vec_kernels *_Atomic g_vec;
 
@@ -95,6 +100,9 @@ void fr_vec_mad_f16_f32(int64_t n, float *y, const fr_f16 *x, float a) {
 }
 void fr_vec_scale_f32(int64_t n, float *y, float a) {
     vec()->scale_f32(n, y, a);
+}
+void fr_vec_swiglu_f32(int64_t n, float *out, const float *g, const float *u) {
+    vec()->swiglu_f32(n, out, g, u);
 }
 float fr_vec_max_f32(int64_t n, const float *x) {
     return vec()->max_f32(n, x);

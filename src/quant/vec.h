@@ -22,6 +22,8 @@ void fr_vec_dot_f16_rows(float *s, const fr_f16 *k, int64_t ld, int64_t n, const
 /* y[i] += sum_j p[j] * f32(v[j * ld + i]) for i < d: an attention-weighted sum of n f16 value
  * rows, accumulated in j order */
 void fr_vec_mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d);
+/* out[i] = silu(g[i]) * u[i] = g[i] / (1 + exp(-g[i])) * u[i] (SIMD exp within 2 ulp) */
+void fr_vec_swiglu_f32(int64_t n, float *out, const float *g, const float *u);
 /* y[i] *= a */
 void fr_vec_scale_f32(int64_t n, float *y, float a);
 /* max x[i]; -INFINITY for n == 0 */
@@ -45,6 +47,7 @@ typedef struct fr_vec_kernels {
     void (*f32_from_f16)(float *y, const fr_f16 *x, int64_t n);
     void (*dot_f16_rows)(float *s, const fr_f16 *k, int64_t ld, int64_t n, const float *q, int64_t d);
     void (*mad_f16_rows)(float *y, const fr_f16 *v, int64_t ld, int64_t n, const float *p, int64_t d);
+    void (*swiglu_f32)(int64_t n, float *out, const float *g, const float *u);
 } fr_vec_kernels;
 
 extern const fr_vec_kernels fr_vec_generic, fr_vec_avx2, fr_vec_avx512;

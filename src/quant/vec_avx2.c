@@ -4,6 +4,7 @@
 
 #include "quant/quant_impl.h"
 #include "quant/vec.h"
+#include "quant/vexp_x86.h"
 
 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -95,5 +96,17 @@ static void mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const
     for (int64_t j = 0; j < n; j++) mad_f16_f32(d, y, v + j * ld, p[j]);
 }
 
+static void swiglu_f32(int64_t n, float *out, const float *g, const float *u) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(g + i);
+        __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), x));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 const fr_vec_kernels fr_vec_avx2 = {dot_f32,   dot_f16_f32, mad_f32,      mad_f16_f32,
-                                    scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows};
+                                    scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows,
+                                    swiglu_f32};

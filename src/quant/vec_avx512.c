@@ -4,6 +4,7 @@
 
 #include "quant/quant_impl.h"
 #include "quant/vec.h"
+#include "quant/vexp_x86.h"
 
 static inline __mmask16 tail16(int64_t r) {
     return (__mmask16)((1u << r) - 1);
@@ -149,5 +150,22 @@ static void mad_f16_rows(float *y, const fr_f16 *v, int64_t ld, int64_t n, const
     }
 }
 
+static void swiglu_f32(int64_t n, float *out, const float *g, const float *u) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(g + i);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_div_ps(x, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + i)));
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(m, g + i);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+        _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_div_ps(x, _mm512_add_ps(one, e)), _mm512_maskz_loadu_ps(m, u + i)));
+    }
+}
+
 const fr_vec_kernels fr_vec_avx512 = {dot_f32,   dot_f16_f32, mad_f32,      mad_f16_f32,
-                                      scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows};
+                                      scale_f32, max_f32,     f16_from_f32, f32_from_f16, dot_f16_rows, mad_f16_rows,
+                                      swiglu_f32};

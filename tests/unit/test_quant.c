@@ -628,6 +628,22 @@ static void vec_helpers(void) {
             fr_vec_scale_f32(n, y0, 0.125f + 1e-3f);
             for (int64_t i = 0; i < n; i++)
                 T_EXPECT(y0[i] == y[i] * (0.125f + 1e-3f), "%s scale [%lld]", lv, (long long)i);
+            /* swiglu: silu(g) * u within a few float roundings of the double formula, and
+             * finite (0 or g * u) far out in both directions */
+            fr_vec_swiglu_f32(n, y0, x, y);
+            for (int64_t i = 0; i < n; i++) {
+                double w = (double)x[i] / (1.0 + exp(-(double)x[i])) * y[i];
+                T_EXPECT(fabs(y0[i] - w) <= 1e-6 * fabs(w) + 1e-30, "%s swiglu [%lld]: %g, want %g", lv,
+                         (long long)i, y0[i], w);
+            }
+            {
+                const float g[5] = {-1e4f, -100.0f, 0.0f, 100.0f, 1e4f}, u[5] = {2, 2, 2, 2, 2};
+                float o[5];
+                fr_vec_swiglu_f32(5, o, g, u);
+                T_EXPECT(fabsf(o[0]) < 1e-30f && fabsf(o[1]) < 1e-30f && o[2] == 0.0f && o[3] == 200.0f &&
+                             o[4] == 2e4f,
+                         "%s swiglu extremes: %g %g %g %g %g", lv, o[0], o[1], o[2], o[3], o[4]);
+            }
             /* row conversions: bit exact, untouched past n */
             h2[n < nmax ? n : 0] = 0x5555;
             fr_f16_row_from_f32(h2, x, n);
