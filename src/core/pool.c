@@ -183,3 +183,27 @@ int fr_chunker_next(fr_chunker *c, int64_t *lo, int64_t *hi) {
     *hi = s + c->chunk < c->n ? s + c->chunk : c->n;
     return 1;
 }
+
+void fr_split_init(fr_split *s, int64_t n, int n_threads, int64_t chunk) {
+    int np = n_threads < 1 ? 1 : n_threads > FR_SPLIT_PARTS ? FR_SPLIT_PARTS : n_threads;
+    s->n_parts = np;
+    s->chunk = chunk < 1 ? 1 : chunk;
+    for (int p = 0; p < np; p++) {
+        atomic_store(&s->part[p].next, n * p / np);
+        s->part[p].end = n * (p + 1) / np;
+    }
+}
+
+int fr_split_next(fr_split *s, int *cursor, int64_t *lo, int64_t *hi) {
+    for (int k = 0; k < s->n_parts; k++) {
+        int p = (*cursor + k) % s->n_parts;
+        if (atomic_load_explicit(&s->part[p].next, memory_order_relaxed) >= s->part[p].end) continue;
+        int64_t a = atomic_fetch_add(&s->part[p].next, s->chunk);
+        if (a >= s->part[p].end) continue;
+        *cursor = p;
+        *lo = a;
+        *hi = a + s->chunk < s->part[p].end ? a + s->chunk : s->part[p].end;
+        return 1;
+    }
+    return 0;
+}

@@ -30,4 +30,19 @@ typedef struct fr_chunker { atomic_int_fast64_t next; int64_t n, chunk; } fr_chu
 void fr_chunker_init(fr_chunker *c, int64_t n, int64_t chunk);
 int fr_chunker_next(fr_chunker *c, int64_t *lo, int64_t *hi);
 
+/* Streaming split: [0, n) cut into one contiguous share per part (parts = threads, at most
+ * FR_SPLIT_PARTS); a thread takes chunks from its own share in order, then from the other
+ * shares. Each thread thus reads one long run of memory (what decode's row products want:
+ * hardware prefetch follows long runs far better than interleaved chunks), and a slow or
+ * preempted thread's remaining chunks are still taken over by the others. */
+#define FR_SPLIT_PARTS 32
+typedef struct fr_split {
+    int n_parts;
+    int64_t chunk;
+    struct { atomic_int_fast64_t next; int64_t end; char pad[48]; } part[FR_SPLIT_PARTS];
+} fr_split;
+void fr_split_init(fr_split *s, int64_t n, int n_threads, int64_t chunk);
+/* *cursor: the thread's part to try next; start it at ith. Returns 0 when all is taken. */
+int fr_split_next(fr_split *s, int *cursor, int64_t *lo, int64_t *hi);
+
 #endif

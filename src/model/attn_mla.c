@@ -86,15 +86,16 @@ typedef struct {
     size_t x_row;
     float *y;
     int n, H;
-    fr_chunker ch;
+    fr_split sp;
 } head_mm_job;
 
 static void head_mm_worker(void *arg, int ith, int nth) {
     head_mm_job *j = arg;
     fr_vec_dot_fn dot = fr_type_get(j->w->type)->vec_dot;
     int64_t lo, hi, n_in = j->w->ne[0];
-    (void)ith, (void)nth;
-    while (fr_chunker_next(&j->ch, &lo, &hi)) {
+    int cursor = ith;
+    (void)nth;
+    while (fr_split_next(&j->sp, &cursor, &lo, &hi)) {
         for (int64_t i = lo; i < hi; i++) {
             int64_t h = i / j->n_out, r = i % j->n_out;
             const void *wr = fr_tensor_row(j->w, h * j->rows_per_head + j->row_off + r);
@@ -151,11 +152,11 @@ static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64
                             c->mm_scratch);
         return;
     }
-    head_mm_job j = {w, rows_per_head, row_off, n_out, ld_y, c->mla_xq, row, y, n, H, {0}};
+    head_mm_job j = {w, rows_per_head, row_off, n_out, ld_y, c->mla_xq, row, y, n, H, {0, 0, {{0}}}};
     int64_t total = (int64_t)H * n_out, chunk = total / (fr_pool_size(c->pool) * 8);
     if (chunk < 4) chunk = 4;
     if (chunk > 64) chunk = 64;
-    fr_chunker_init(&j.ch, total, chunk);
+    fr_split_init(&j.sp, total, fr_pool_size(c->pool), chunk);
     fr_pool_run(c->pool, head_mm_worker, &j);
 }
 

@@ -28,7 +28,8 @@ typedef struct {
     int64_t n_rows;           /* output rows per expert (F for gate/up, n_embd for down) */
     int64_t stride, off_b;    /* weight rows per expert; wb's first row within an expert */
     int n_active;
-    fr_chunker ch;
+    fr_chunker ch; /* GEMM path: (expert, panel) items */
+    fr_split sp;   /* vec_dot path: (expert, row) items, one contiguous share per thread */
     /* tiled GEMM path (g non-NULL): act holds the activation rows in the GEMM's layout in
      * expert-sorted slot order ([n*K rows of act_row bytes], row k for moe_slots[k]); tmp is
      * [nth][tmp_per_thread] floats of per-thread kernel output ([n_tok_e, 16]) */
@@ -48,8 +49,9 @@ static void moe_worker(void *arg, int ith, int nth) {
     int64_t lo, hi, n_in = j->wa->ne[0];
     fr_vec_dot_fn dot_a = fr_type_get(j->wa->type)->vec_dot;
     fr_vec_dot_fn dot_b = j->wb ? fr_type_get(j->wb->type)->vec_dot : NULL;
-    (void)ith, (void)nth;
-    while (fr_chunker_next(&j->ch, &lo, &hi)) {
+    int cursor = ith;
+    (void)nth;
+    while (fr_split_next(&j->sp, &cursor, &lo, &hi)) {
         for (int64_t i = lo; i < hi; i++) {
             int e = c->moe_active[i / j->n_rows];
             int64_t r = i % j->n_rows, wr = (int64_t)e * j->stride + r;
@@ -202,7 +204,7 @@ static void run_job(moe_job *j) {
     int64_t chunk = total / (nth * 8);
     if (chunk < 4) chunk = 4;
     if (chunk > 64) chunk = 64;
-    fr_chunker_init(&j->ch, total, chunk);
+    fr_split_init(&j->sp, total, nth, chunk);
     fr_pool_run(j->c->pool, moe_worker, j);
 }
 

@@ -65,7 +65,8 @@ typedef struct {
     fr_pool *pool;
     char *act; /* [n_tok] rows in the GEMM's activation layout (xq when the same) */
     size_t act_row;
-    fr_chunker ch;
+    fr_chunker ch; /* GEMM path: panels */
+    fr_split sp;   /* vec_dot path: rows, one contiguous share per thread */
 } matmul_job;
 
 /* the matrix holding global index i (row or panel), and i made local to it */
@@ -79,8 +80,9 @@ static inline const op_mm *mm_at(const matmul_job *j, int64_t *i) {
 static void matmul_worker(void *arg, int ith, int nth) {
     matmul_job *j = arg;
     int64_t lo, hi;
-    (void)ith, (void)nth;
-    while (fr_chunker_next(&j->ch, &lo, &hi)) {
+    int cursor = ith;
+    (void)nth;
+    while (fr_split_next(&j->sp, &cursor, &lo, &hi)) {
         for (int64_t i = lo; i < hi; i++) {
             int64_t r = i;
             const op_mm *m = mm_at(j, &r);
@@ -172,7 +174,7 @@ static void matmul_rows(fr_pool *pool, const op_mm *mm, int n_mm, const void *xq
     int64_t chunk = j.first[n_mm] / (nth * 8);
     if (chunk < 4) chunk = 4;
     if (chunk > 64) chunk = 64;
-    fr_chunker_init(&j.ch, j.first[n_mm], chunk);
+    fr_split_init(&j.sp, j.first[n_mm], nth, chunk);
     fr_pool_run(pool, matmul_worker, &j);
 }
 
