@@ -4,7 +4,7 @@
 # lengths, alternating frugal / llama.cpp for several rounds. Prints each round and, per
 # model and thread count, the medians and the median of the per-round ratios frugal/llama.cpp
 # for pp and tg, plus both peak RSS. Decode is also put against the machine's read bandwidth
-# (`frugal bench --mem`, measured before each model's rounds at the same thread count):
+# (`frugal bench --mem` at the same thread count before every round; the median is used):
 # active weight bytes per token x tg t/s, as GB/s and as a fraction of the measured bandwidth.
 # --md FILE appends the summary rows as a markdown table (header: see docs/PERFORMANCE.md).
 # --variant V pins llama.cpp's CPU variant (haswell = AVX2, x64 = no SIMD, zen4, ...) by
@@ -50,9 +50,9 @@ field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -1; }
 for model in "$@"; do
   for th in $threads; do
     echo "== $model (threads $th, pp $pp, tg $tg, $rounds rounds, $(date -u +%FT%TZ))"
-    fp=() ft=() lp=() lt=() rp=() rt=() frss=0 lrss=0 variant="" act=0 kern=""
-    bw=$("$frugal" bench --mem -t "$th" -o json | sed -n 's/.*"mem_read_gbs": *\([0-9.]*\).*/\1/p')
+    fp=() ft=() lp=() lt=() rp=() rt=() bws=() frss=0 lrss=0 variant="" act=0 kern=""
     for r in $(seq "$rounds"); do
+        bws+=("$("$frugal" bench --mem -t "$th" -o json | sed -n 's/.*"mem_read_gbs": *\([0-9.]*\).*/\1/p')")
         f=$("$frugal" bench -m "$model" -p "$pp" -n "$tg" -r 1 -t "$th" -o json)
         fpp=$(echo "$f" | sed -n 's/.*"test": "pp[0-9]*", "t_s": \([0-9.]*\).*/\1/p')
         ftg=$(echo "$f" | sed -n 's/.*"test": "tg[0-9]*", "t_s": \([0-9.]*\).*/\1/p')
@@ -72,12 +72,13 @@ for model in "$@"; do
     mfp=$(printf '%s\n' "${fp[@]}" | median) mft=$(printf '%s\n' "${ft[@]}" | median)
     mlp=$(printf '%s\n' "${lp[@]}" | median) mlt=$(printf '%s\n' "${lt[@]}" | median)
     mrp=$(printf '%s\n' "${rp[@]}" | median) mrt=$(printf '%s\n' "${rt[@]}" | median)
+    bw=$(printf '%s\n' "${bws[@]}" | median)
     fgb=$(awk -v a="$act" -v t="$mft" 'BEGIN{printf "%.1f", a * t / 1e9}')
     lgb=$(awk -v a="$act" -v t="$mlt" 'BEGIN{printf "%.1f", a * t / 1e9}')
     ffr=$(awk -v g="$fgb" -v b="$bw" 'BEGIN{printf "%.0f", (b > 0) ? 100 * g / b : 0}')
     lfr=$(awk -v g="$lgb" -v b="$bw" 'BEGIN{printf "%.0f", (b > 0) ? 100 * g / b : 0}')
     echo "median: frugal pp$pp $mfp tg$tg $mft | llama.cpp pp$pp $mlp tg$tg $mlt | ratio pp $mrp tg $mrt | peak RSS frugal ${frss} MiB llama.cpp ${lrss} MiB"
-    echo "decode bandwidth: frugal $fgb GB/s ($ffr% of $bw GB/s measured), llama.cpp $lgb GB/s ($lfr%)"
+    echo "decode bandwidth: frugal $fgb GB/s ($ffr% of $bw GB/s measured, median of ${bws[*]}), llama.cpp $lgb GB/s ($lfr%)"
     if [ -n "$md" ]; then
         printf '| %s | %s | %.1f | %.1f | **%.2fx** | %.2f | %.2f | **%.2fx** | %s (%s%%) / %s (%s%%) of %s | %s / %s | %s |\n' \
             "$(basename "$model" .gguf)" "$th" "$mfp" "$mlp" "$mrp" "$mft" "$mlt" "$mrt" "$fgb" "$ffr" "$lgb" "$lfr" "$bw" \
