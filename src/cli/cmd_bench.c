@@ -60,10 +60,20 @@ static double run_once(fr_ctx *c, const int32_t *ids, int n, int is_pp) {
 
 typedef struct { const float *buf; int64_t n; float sink[64]; } mem_job;
 
+/* the machine's bandwidth, not the kernel level's: the widest max kernel the CPU has, even
+ * when FRUGAL_CPU forces a lower level for the model's kernels */
+static const fr_vec_kernels *mem_kernels(void) {
+    switch (fr_cpu_max_level()) {
+    case FR_CPU_AVX512: return &fr_vec_avx512;
+    case FR_CPU_AVX2: return &fr_vec_avx2;
+    default: return &fr_vec_generic;
+    }
+}
+
 static void mem_worker(void *arg, int ith, int nth) {
     mem_job *j = arg;
     int64_t lo = j->n * ith / nth, hi = j->n * (ith + 1) / nth;
-    j->sink[ith % 64] = fr_vec_max_f32(hi - lo, j->buf + lo);
+    j->sink[ith % 64] = mem_kernels()->max_f32(hi - lo, j->buf + lo);
 }
 
 /* best of 5 passes over a 1 GiB buffer, GB/s (1e9 bytes) */

@@ -93,3 +93,8 @@ const char *fr_cpu_level_name(fr_cpu_level l) {
     default: return "generic";
     }
 }
+
+fr_cpu_level fr_cpu_max_level(void) {
+    (void)fr_cpu();
+    return max_level();
+}

@@ -12,6 +12,8 @@ typedef struct fr_cpu_info {
 } fr_cpu_info;
 
 const fr_cpu_info *fr_cpu(void);
+/* the highest level this CPU supports, whatever FRUGAL_CPU or fr_cpu_force chose */
+fr_cpu_level fr_cpu_max_level(void);
 const char *fr_cpu_level_name(fr_cpu_level l);
 /* Test hook: force a level (clamped to what the CPU supports); returns the level set. */
 fr_cpu_level fr_cpu_force(fr_cpu_level l);
