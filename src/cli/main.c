@@ -40,7 +40,9 @@ static void usage(FILE *f) {
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (commands[i].fn) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\nenvironment: FRUGAL_CPU=generic|avx2|avx512 caps the SIMD kernels used.\n");
+    fprintf(f, "\nenvironment: FRUGAL_CPU=generic|avx2|avx512 caps the SIMD kernels used;\n"
+               "             FRUGAL_PREFAULT=0|1 maps a model's pages at load: never / always\n"
+               "             (default: when the file fits in half of the available memory).\n");
 }
 
 int main(int argc, char **argv) {

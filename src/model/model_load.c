@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "model/loader.h"
 #include "tok/tok.h"
@@ -21,6 +23,34 @@ static const struct {
 };
 
 const char *fr_arch_name(fr_arch a) { return a < FR_ARCH_COUNT ? arch_table[a].name : "?"; }
+
+/* Maps the page tables of the whole file now (MADV_POPULATE_READ, Linux 5.14+) when it fits
+ * comfortably in memory (at most half of what is available), so decoding does not take
+ * page faults on weights it touches for the first time (a MoE's experts, one by one).
+ * FRUGAL_PREFAULT=0 never does it, =1 always; a kernel without the advice just skips it.
+ * A model larger than that stays demand-paged. */
+static void prefault(const gguf_file *g) {
+#ifdef MADV_POPULATE_READ
+    const char *e = getenv("FRUGAL_PREFAULT");
+    if (!g->mapped || (e && !strcmp(e, "0"))) return;
+    double avail = 0.0; /* MemAvailable counts reclaimable page cache (the file itself) */
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long kb;
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) avail = (double)kb * 1024.0;
+    }
+    if (f) fclose(f);
+    if (avail <= 0.0) {
+        long pages = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+        avail = pages > 0 && psz > 0 ? (double)pages * (double)psz : 0.0;
+    }
+    if (!(e && !strcmp(e, "1")) && (double)g->size > avail / 2) return;
+    (void)madvise((void *)g->base, g->size, MADV_POPULATE_READ);
+#else
+    (void)g;
+#endif
+}
 
 int fr_model_load(fr_model **out, const char *path, fr_err *err) {
     *out = NULL;
@@ -95,6 +125,7 @@ int fr_model_load(fr_model **out, const char *path, fr_err *err) {
             goto fail;
         }
     }
+    prefault(m->gguf);
     *out = m;
     return 0;
 fail:
