@@ -142,7 +142,7 @@ static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64
     fr_type t = fr_type_get(w->type)->vec_dot_type;
     size_t row = fr_row_size(t, n_in);
     head_q_job q = {c->mla_xq, fr_type_get(t), t, row, x, ld_x, n_in, n, H, n >= 2};
-    if (n * H >= 8) fr_pool_run(c->pool, head_q_worker, &q);
+    if ((int64_t)n * H * n_in > 32768) fr_pool_run(c->pool, head_q_worker, &q);
     else head_q_worker(&q, 0, 1);
     if (n >= 2) {
         for (int h = 0; h < H; h++)

@@ -44,7 +44,8 @@ void op_quantize_rows(fr_pool *pool, void *dst, fr_type t, const float *x, int n
         memcpy(dst, x, sizeof(float) * (size_t)n_tok * (size_t)n_in);
         return;
     }
-    if (n_tok == 1) quant_worker(&j, 0, 1);
+    /* a few rows (a decode's expert activations) cost less than a pool sync */
+    if ((int64_t)n_tok * n_in <= 32768) quant_worker(&j, 0, 1);
     else fr_pool_run(pool, quant_worker, &j);
 }
 
