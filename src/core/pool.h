@@ -39,7 +39,8 @@ int fr_chunker_next(fr_chunker *c, int64_t *lo, int64_t *hi);
 typedef struct fr_split {
     int n_parts;
     int64_t chunk;
-    struct { atomic_int_fast64_t next; int64_t end; char pad[48]; } part[FR_SPLIT_PARTS];
+    /* one cache line per part: a thread's counter never shares a line with another's */
+    struct { _Alignas(64) atomic_int_fast64_t next; int64_t end; } part[FR_SPLIT_PARTS];
 } fr_split;
 void fr_split_init(fr_split *s, int64_t n, int n_threads, int64_t chunk);
 /* *cursor: the thread's part to try next; start it at ith. Returns 0 when all is taken. */
