@@ -186,8 +186,12 @@ int fr_chunker_next(fr_chunker *c, int64_t *lo, int64_t *hi) {
 
 void fr_split_init(fr_split *s, int64_t n, int n_threads, int64_t chunk) {
     int np = n_threads < 1 ? 1 : n_threads > FR_SPLIT_PARTS ? FR_SPLIT_PARTS : n_threads;
+    if (chunk <= 0) {
+        chunk = n / (8 * (int64_t)np);
+        chunk = chunk < 4 ? 4 : chunk > 64 ? 64 : chunk;
+    }
     s->n_parts = np;
-    s->chunk = chunk < 1 ? 1 : chunk;
+    s->chunk = chunk;
     for (int p = 0; p < np; p++) {
         atomic_store(&s->part[p].next, n * p / np);
         s->part[p].end = n * (p + 1) / np;

@@ -42,6 +42,7 @@ typedef struct fr_split {
     /* one cache line per part: a thread's counter never shares a line with another's */
     struct { _Alignas(64) atomic_int_fast64_t next; int64_t end; } part[FR_SPLIT_PARTS];
 } fr_split;
+/* chunk <= 0: the rows policy every decode product uses, n / (8 * threads) within [4, 64] */
 void fr_split_init(fr_split *s, int64_t n, int n_threads, int64_t chunk);
 /* *cursor: the thread's part to try next; start it at ith. Returns 0 when all is taken. */
 int fr_split_next(fr_split *s, int *cursor, int64_t *lo, int64_t *hi);

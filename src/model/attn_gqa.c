@@ -12,7 +12,7 @@ typedef struct {
     fr_ctx *c;
     const fr_step *s;
     int il;
-    int singles_only; /* the tiles (attn_tile.h) did the other tokens */
+    int n_tiled; /* tokens the tiles (attn_tile.h) did; when > 0, only single tokens are left */
     fr_chunker ch;
 } attn_job;
 
@@ -109,7 +109,7 @@ static void attn_worker(void *arg, int ith, int nth) {
     while (fr_chunker_next(&j->ch, &lo, &hi))
         for (int64_t i = lo; i < hi; i++) {
             int t = (int)(i / nh);
-            if (j->singles_only && !j->c->tok_single[t]) continue;
+            if (j->n_tiled && !j->c->tok_single[t]) continue;
             attend_one(j->c, j->s, j->il, t, (int)(i % nh), ith);
         }
 }
@@ -148,9 +148,7 @@ void blk_attn_gqa(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
     fr_attn_tiles_spec sp = {c->q, hp->head_dim_k, c->att, hp->head_dim_v, hp->head_dim_k,
                              hp->head_dim_v, (int)(hp->n_head / hp->n_head_kv), 0, hp->attn_scale};
     attn_job j = {c, s, il, fr_attn_tiles(c, s, il, &sp), {0}};
-    int n_left = 0;
-    for (int t = 0; t < n; t++) n_left += !j.singles_only || c->tok_single[t];
-    if (n_left) {
+    if (j.n_tiled < n) { /* tokens the tiles did not take: decodes, or all */
         fr_chunker_init(&j.ch, (int64_t)n * hp->n_head, 1);
         fr_pool_run(c->pool, attn_worker, &j);
     }

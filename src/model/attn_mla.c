@@ -21,7 +21,7 @@ typedef struct {
     fr_ctx *c;
     const fr_step *s;
     int il;
-    int singles_only; /* the tiles (attn_tile.h) did the other tokens */
+    int n_tiled; /* tokens the tiles (attn_tile.h) did; when > 0, only single tokens are left */
     fr_chunker ch;
 } mla_job;
 
@@ -72,7 +72,7 @@ static void attn_worker(void *arg, int ith, int nth) {
     while (fr_chunker_next(&j->ch, &lo, &hi))
         for (int64_t i = lo; i < hi; i++) {
             int t = (int)(i / H);
-            if (j->singles_only && !j->c->tok_single[t]) continue;
+            if (j->n_tiled && !j->c->tok_single[t]) continue;
             attend_latent(j->c, j->s, j->il, t, (int)(i % H), ith);
         }
 }
@@ -142,7 +142,7 @@ static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64
     fr_type t = fr_type_get(w->type)->vec_dot_type;
     size_t row = fr_row_size(t, n_in);
     head_q_job q = {c->mla_xq, fr_type_get(t), t, row, x, ld_x, n_in, n, H, n >= 2};
-    if ((int64_t)n * H * n_in > 32768) fr_pool_run(c->pool, head_q_worker, &q);
+    if ((int64_t)n * H * n_in > OP_SMALL_ELEMS) fr_pool_run(c->pool, head_q_worker, &q);
     else head_q_worker(&q, 0, 1);
     if (n >= 2) {
         for (int h = 0; h < H; h++)
@@ -153,10 +153,7 @@ static void head_mm(fr_ctx *c, float *y, int64_t ld_y, const fr_tensor *w, int64
         return;
     }
     head_mm_job j = {w, rows_per_head, row_off, n_out, ld_y, c->mla_xq, row, y, n, H, {0, 0, {{0}}}};
-    int64_t total = (int64_t)H * n_out, chunk = total / (fr_pool_size(c->pool) * 8);
-    if (chunk < 4) chunk = 4;
-    if (chunk > 64) chunk = 64;
-    fr_split_init(&j.sp, total, fr_pool_size(c->pool), chunk);
+    fr_split_init(&j.sp, (int64_t)H * n_out, fr_pool_size(c->pool), 0);
     fr_pool_run(c->pool, head_mm_worker, &j);
 }
 
@@ -240,9 +237,7 @@ void blk_attn_mla(fr_ctx *c, const fr_layer *L, int il, const fr_step *s) {
 
     fr_attn_tiles_spec sp = {c->mla_q, W, c->mla_o, C, W, C, H, 1, hp->attn_scale};
     mla_job j = {c, s, il, fr_attn_tiles(c, s, il, &sp), {0}};
-    int n_left = 0;
-    for (int t = 0; t < n; t++) n_left += !j.singles_only || c->tok_single[t];
-    if (n_left) {
+    if (j.n_tiled < n) { /* tokens the tiles did not take: decodes, or all */
         fr_chunker_init(&j.ch, (int64_t)n * H, 1);
         fr_pool_run(c->pool, attn_worker, &j);
     }

@@ -151,5 +151,5 @@ int fr_attn_tiles(fr_ctx *c, const fr_step *s, int il, const fr_attn_tiles_spec 
     tiles_job j = {c, s, il, sp, fr_attn16_get(fr_cpu()->level), lanes, tile0, n_tiles, {0}};
     fr_chunker_init(&j.ch, n_tiles, 1);
     fr_pool_run(c->pool, tiles_worker, &j);
-    return 1;
+    return n_multi;
 }

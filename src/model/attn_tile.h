@@ -24,8 +24,8 @@ typedef struct fr_attn_tiles_spec {
 } fr_attn_tiles_spec;
 
 /* Runs the tiles for every token of s whose sequence has several tokens in this step
- * (!c->tok_single[t]). Returns 1 when it ran (those tokens are done), 0 when the path is
- * off or the shapes do not fit it (the caller then runs every token per head). */
+ * (!c->tok_single[t]) and returns how many tokens that was: those are done, the caller runs
+ * the others per head. 0 when there were none, the path is off or the shapes do not fit. */
 int fr_attn_tiles(fr_ctx *c, const fr_step *s, int il, const fr_attn_tiles_spec *sp);
 
 /* Test hook: turns the path on or off for the whole process (overrides the environment). */

@@ -199,12 +199,7 @@ static int run_gemm_job(moe_job *j, int n_tok) {
 }
 
 static void run_job(moe_job *j) {
-    int nth = fr_pool_size(j->c->pool);
-    int64_t total = (int64_t)j->n_active * j->n_rows;
-    int64_t chunk = total / (nth * 8);
-    if (chunk < 4) chunk = 4;
-    if (chunk > 64) chunk = 64;
-    fr_split_init(&j->sp, total, nth, chunk);
+    fr_split_init(&j->sp, (int64_t)j->n_active * j->n_rows, fr_pool_size(j->c->pool), 0);
     fr_pool_run(j->c->pool, moe_worker, j);
 }
 

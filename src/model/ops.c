@@ -44,8 +44,7 @@ void op_quantize_rows(fr_pool *pool, void *dst, fr_type t, const float *x, int n
         memcpy(dst, x, sizeof(float) * (size_t)n_tok * (size_t)n_in);
         return;
     }
-    /* a few rows (a decode's expert activations) cost less than a pool sync */
-    if ((int64_t)n_tok * n_in <= 32768) quant_worker(&j, 0, 1);
+    if ((int64_t)n_tok * n_in <= OP_SMALL_ELEMS) quant_worker(&j, 0, 1); /* e.g. a decode's expert rows */
     else fr_pool_run(pool, quant_worker, &j);
 }
 
@@ -171,11 +170,7 @@ static void matmul_rows(fr_pool *pool, const op_mm *mm, int n_mm, const void *xq
     job_init(&j, mm, n_mm, xq, n_tok);
     j.toks = toks;
     for (int i = 0; i < n_mm; i++) j.first[i + 1] = j.first[i] + mm[i].n_out;
-    int nth = fr_pool_size(pool);
-    int64_t chunk = j.first[n_mm] / (nth * 8);
-    if (chunk < 4) chunk = 4;
-    if (chunk > 64) chunk = 64;
-    fr_split_init(&j.sp, j.first[n_mm], nth, chunk);
+    fr_split_init(&j.sp, j.first[n_mm], fr_pool_size(pool), 0);
     fr_pool_run(pool, matmul_worker, &j);
 }
 

@@ -12,6 +12,9 @@
 /* out[t] = x[t] / rms(x[t]) * w   (w may be NULL: no weight), for n_tok rows of n */
 void op_rms_norm(float *out, const float *x, const float *w, int n_tok, int64_t n, float eps);
 
+/* Work of at most this many elements runs on the calling thread: cheaper than a pool sync. */
+#define OP_SMALL_ELEMS 32768
+
 /* Quantizes n_tok rows of x (n_in wide) into dst using type t's from_float; row stride
  * fr_row_size(t, n_in). Parallel over rows. */
 void op_quantize_rows(fr_pool *pool, void *dst, fr_type t, const float *x, int n_tok, int64_t n_in);
