@@ -35,6 +35,31 @@ static int tiles_enabled(void) {
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* a thread's scratch for one tile (float counts rounded to 64 bytes) */
+typedef struct {
+    float *qt;   /* [dk][16] the queries, lane-major */
+    float *rows; /* [block_size][max(dk, dv)] one cache block's rows as f32 */
+    float *o16;  /* [16][dv] the outputs */
+    float *qr;   /* [dk] one query rounded through f16 */
+    float *sc;   /* [n_ctx][16] scores, then probabilities */
+} tile_scratch;
+
+/* lays the scratch out from base (NULL: only counts); returns its size in floats */
+static size_t tile_scratch_at(tile_scratch *ts, float *base, const fr_attn_tiles_spec *sp,
+                              const fr_ctx *c) {
+    const int64_t wmax = sp->dk > sp->dv ? sp->dk : sp->dv;
+    const size_t sizes[5] = {up16((size_t)sp->dk * FR_ATTN_LANES), up16((size_t)c->kv.block_size * wmax),
+                             up16((size_t)FR_ATTN_LANES * sp->dv), up16((size_t)sp->dk),
+                             (size_t)c->p.n_ctx * FR_ATTN_LANES};
+    float **parts[5] = {&ts->qt, &ts->rows, &ts->o16, &ts->qr, &ts->sc};
+    size_t off = 0;
+    for (int i = 0; i < 5; i++) {
+        *parts[i] = base ? base + off : NULL;
+        off += sizes[i];
+    }
+    return off;
+}
+
 /* cached rows [j0, j0 + run) of one sequence's block run, elements [off, off + d) of each
  * (key or value side), as f32 rows of d */
 static void load_rows(float *dst, const fr_kv_cache *kv, int il, int seq, int32_t j0, int run,
@@ -51,15 +76,14 @@ static void load_rows(float *dst, const fr_kv_cache *kv, int il, int seq, int32_
     }
 }
 
-static void run_tile(tiles_job *j, const lane *ln, int nl, float *scr) {
+static void run_tile(tiles_job *j, const lane *ln, int nl, const tile_scratch *ts) {
     fr_ctx *c = j->c;
     const fr_attn_tiles_spec *sp = j->sp;
     const fr_kv_cache *kv = &c->kv;
     const int H = (int)c->m->hp.n_head, L = FR_ATTN_LANES, bs = kv->block_size;
-    const int64_t dk = sp->dk, dv = sp->dv, wmax = dk > dv ? dk : dv;
+    const int64_t dk = sp->dk, dv = sp->dv;
     const int f16 = kv->type == FR_TYPE_F16, seq = j->s->seq[ln[0].t], g = ln[0].h / sp->group;
-    float *qt = scr, *rows = qt + up16((size_t)dk * L), *o16 = rows + up16((size_t)bs * wmax);
-    float *qr = o16 + up16((size_t)L * dv), *sc = qr + up16((size_t)dk);
+    float *qt = ts->qt, *rows = ts->rows, *o16 = ts->o16, *qr = ts->qr, *sc = ts->sc;
     int32_t lim[FR_ATTN_LANES] = {0}, nk = 0;
     /* queries, transposed into lanes (f16-rounded for an f16 cache, as the per-head path) */
     memset(qt, 0, sizeof(float) * (size_t)dk * L);
@@ -98,18 +122,15 @@ static void run_tile(tiles_job *j, const lane *ln, int nl, float *scr) {
 
 static void tiles_worker(void *arg, int ith, int nth) {
     tiles_job *j = arg;
-    const fr_attn_tiles_spec *sp = j->sp;
-    const int L = FR_ATTN_LANES;
-    const int64_t wmax = sp->dk > sp->dv ? sp->dk : sp->dv;
-    size_t floats = up16((size_t)sp->dk * L) + up16((size_t)j->c->kv.block_size * wmax) +
-                    up16((size_t)L * sp->dv) + up16((size_t)sp->dk) + (size_t)j->c->p.n_ctx * L;
-    float *scr = fr_pool_scratch(j->c->pool, ith, sizeof(float) * floats);
+    tile_scratch ts;
+    size_t floats = tile_scratch_at(&ts, NULL, j->sp, j->c);
+    tile_scratch_at(&ts, fr_pool_scratch(j->c->pool, ith, sizeof(float) * floats), j->sp, j->c);
     int64_t lo, hi;
     (void)nth;
     while (fr_chunker_next(&j->ch, &lo, &hi))
         for (int64_t i = lo; i < hi; i++) {
             int32_t tix = j->n_tiles - 1 - (int32_t)i; /* the longest (latest) tiles first */
-            run_tile(j, j->lanes + j->tile0[tix], j->tile0[tix + 1] - j->tile0[tix], scr);
+            run_tile(j, j->lanes + j->tile0[tix], j->tile0[tix + 1] - j->tile0[tix], &ts);
         }
 }
 
