@@ -321,64 +321,41 @@ static inline __m256i scale_k(__m256i scales, int j) {
     return _mm256_shuffle_epi8(scales, idx);
 }
 
-void fr_q4_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
-    const block_q4_K *x = vx;
-    const block_q8_K *y = vy;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256 acc = _mm256_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
-        __m256i scales;
-        const __m128i minsum = k4_scales_mins(&scales, x[i].scales, y[i].bsums);
-        accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(minsum), accm);
-        const uint8_t *q4 = x[i].qs;
-        const int8_t *q8 = y[i].qs;
-        __m256i sumi = _mm256_setzero_si256();
-#pragma GCC unroll 8
-        for (int j = 0; j < QK_K / 64; j++, q4 += 32, q8 += 64) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
-            const __m256i lo = _mm256_and_si256(bits, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
-            __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-            pl = _mm256_madd_epi16(scale_k(scales, 2 * j), pl);
-            ph = _mm256_madd_epi16(scale_k(scales, 2 * j + 1), ph);
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    *s = fr_hsum_ps256(acc) + fr_hsum_ps128(accm);
-}
-
 /* bit k of every byte of hbits, moved to bit 4 (k is a constant after unrolling) */
 static inline __m256i q5_high_bit(__m256i hbits, int k) {
     const __m256i t = k <= 4 ? _mm256_slli_epi16(hbits, 4 - k) : _mm256_srli_epi16(hbits, k - 4);
     return _mm256_and_si256(t, _mm256_set1_epi8(0x10));
 }
 
-void fr_q5_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
-    const block_q5_K *x = vx;
+/* Q4_K and Q5_K share scales, mins and the nibble layout; Q5_K adds a fifth bit from qh.
+ * One body, q5 a constant in each caller. */
+static inline __attribute__((always_inline)) void k45_dot(const int q5, int64_t n, float *s,
+                                                          const void *vx, const void *vy) {
     const block_q8_K *y = vy;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256 acc = _mm256_setzero_ps();
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
+        const block_q4_K *x4 = (const block_q4_K *)vx + i;
+        const block_q5_K *x5 = (const block_q5_K *)vx + i;
+        const fr_f16 xd = q5 ? x5->d : x4->d, xdmin = q5 ? x5->dmin : x4->dmin;
+        const float d = y[i].d * _cvtsh_ss(xd), dmin = -y[i].d * _cvtsh_ss(xdmin);
         __m256i scales;
-        const __m128i minsum = k4_scales_mins(&scales, x[i].scales, y[i].bsums);
+        const __m128i minsum = k4_scales_mins(&scales, q5 ? x5->scales : x4->scales, y[i].bsums);
         accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(minsum), accm);
-        const uint8_t *q5 = x[i].qs;
+        const uint8_t *q = q5 ? x5->qs : x4->qs;
         const int8_t *q8 = y[i].qs;
-        const __m256i hbits = _mm256_loadu_si256((const __m256i *)x[i].qh);
+        const __m256i hbits = q5 ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();
         __m256i sumi = _mm256_setzero_si256();
 #pragma GCC unroll 8
-        for (int j = 0; j < QK_K / 64; j++, q5 += 32, q8 += 64) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)q5);
-            const __m256i lo =
-                _mm256_or_si256(_mm256_and_si256(bits, m4), q5_high_bit(hbits, 2 * j));
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
-                                               q5_high_bit(hbits, 2 * j + 1));
+        for (int j = 0; j < QK_K / 64; j++, q += 32, q8 += 64) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)q);
+            __m256i lo = _mm256_and_si256(bits, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            if (q5) {
+                lo = _mm256_or_si256(lo, q5_high_bit(hbits, 2 * j));
+                hi = _mm256_or_si256(hi, q5_high_bit(hbits, 2 * j + 1));
+            }
             __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
             __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
             pl = _mm256_madd_epi16(scale_k(scales, 2 * j), pl);
@@ -389,6 +366,9 @@ void fr_q5_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) {
     }
     *s = fr_hsum_ps256(acc) + fr_hsum_ps128(accm);
 }
+
+void fr_q4_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) { k45_dot(0, n, s, vx, vy); }
+void fr_q5_K_dot_avx2(int64_t n, float *s, const void *vx, const void *vy) { k45_dot(1, n, s, vx, vy); }
 
 /* Q6_K: q in 0..63 is used unsigned (maddubs); the -32 offset is taken out once per block
  * as 32 * sum_g scale[g] * bsums[g]. */

@@ -345,22 +345,38 @@ static inline __m512i idx_pair(int a, int b) {
                                    _mm512_set1_epi16((short)b));
 }
 
-void fr_q4_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
-    const block_q4_K *x = vx;
+/* Q4_K and Q5_K share scales, mins and the nibble layout; Q5_K adds a fifth bit from qh
+ * (bytes 0..31 of a step test qh bit 2j, bytes 32..63 bit 2j+1). One body, q5 a constant in
+ * each caller. */
+static inline __attribute__((always_inline)) void k45_dot(const int q5, int64_t n, float *s,
+                                                          const void *vx, const void *vy) {
     const block_q8_K *y = vy;
     const __m512i idx[4] = {idx_pair(0, 1), idx_pair(2, 3), idx_pair(4, 5), idx_pair(6, 7)};
+    const __m512i bit0 = _mm512_inserti64x4(_mm512_set1_epi8(1), _mm256_set1_epi8(2), 1);
+    const __m512i sixteen = _mm512_set1_epi8(16);
     __m512 acc = _mm512_setzero_ps();
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
+        const block_q4_K *x4 = (const block_q4_K *)vx + i;
+        const block_q5_K *x5 = (const block_q5_K *)vx + i;
+        const fr_f16 xd = q5 ? x5->d : x4->d, xdmin = q5 ? x5->dmin : x4->dmin;
+        const float d = y[i].d * _cvtsh_ss(xd), dmin = -y[i].d * _cvtsh_ss(xdmin);
         __m128i minsum;
-        const __m512i sc = k4_scales_mins(&minsum, x[i].scales, y[i].bsums);
+        const __m512i sc = k4_scales_mins(&minsum, q5 ? x5->scales : x4->scales, y[i].bsums);
         accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(minsum), accm);
-        __m512i sumi = _mm512_setzero_si512();
+        const uint8_t *qs = q5 ? x5->qs : x4->qs;
+        const __m512i qh = q5 ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x5->qh))
+                              : _mm512_setzero_si512();
+        __m512i sumi = _mm512_setzero_si512(), bit = bit0;
 #pragma GCC unroll 8
         for (int j = 0; j < QK_K / 64; j++) {
+            __m512i q = nibbles64(qs + 32 * j);
+            if (q5) {
+                q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(qh, bit), q, sixteen);
+                bit = _mm512_slli_epi16(bit, 2);
+            }
             const __m512i q8 = _mm512_loadu_si512((const void *)(y[i].qs + 64 * j));
-            const __m512i p16 = _mm512_maddubs_epi16(nibbles64(x[i].qs + 32 * j), q8);
+            const __m512i p16 = _mm512_maddubs_epi16(q, q8);
             sumi = _mm512_dpwssd_epi32(sumi, p16, _mm512_permutexvar_epi16(idx[j], sc));
         }
         acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
@@ -368,35 +384,8 @@ void fr_q4_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     *s = _mm512_reduce_add_ps(acc) + fr_hsum_ps128(accm);
 }
 
-void fr_q5_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) {
-    const block_q5_K *x = vx;
-    const block_q8_K *y = vy;
-    const __m512i idx[4] = {idx_pair(0, 1), idx_pair(2, 3), idx_pair(4, 5), idx_pair(6, 7)};
-    /* bytes 0..31 test qh bit 2j (sub-block 2j), bytes 32..63 bit 2j+1 */
-    const __m512i bit0 = _mm512_inserti64x4(_mm512_set1_epi8(1), _mm256_set1_epi8(2), 1);
-    const __m512i sixteen = _mm512_set1_epi8(16);
-    __m512 acc = _mm512_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
-        __m128i minsum;
-        const __m512i sc = k4_scales_mins(&minsum, x[i].scales, y[i].bsums);
-        accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(minsum), accm);
-        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x[i].qh));
-        __m512i sumi = _mm512_setzero_si512(), bit = bit0;
-#pragma GCC unroll 8
-        for (int j = 0; j < QK_K / 64; j++) {
-            __m512i q = nibbles64(x[i].qs + 32 * j);
-            q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(qh, bit), q, sixteen);
-            const __m512i q8 = _mm512_loadu_si512((const void *)(y[i].qs + 64 * j));
-            const __m512i p16 = _mm512_maddubs_epi16(q, q8);
-            sumi = _mm512_dpwssd_epi32(sumi, p16, _mm512_permutexvar_epi16(idx[j], sc));
-            bit = _mm512_slli_epi16(bit, 2);
-        }
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
-    }
-    *s = _mm512_reduce_add_ps(acc) + fr_hsum_ps128(accm);
-}
+void fr_q4_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) { k45_dot(0, n, s, vx, vy); }
+void fr_q5_K_dot_avx512(int64_t n, float *s, const void *vx, const void *vy) { k45_dot(1, n, s, vx, vy); }
 
 /* Q6_K: per 128-element half, one zmm holds elements 0..63 (low nibbles of ql[0..63] with
  * qh bits 0-1 / 2-3) and one elements 64..127 (high nibbles, qh bits 4-5 / 6-7). Levels
