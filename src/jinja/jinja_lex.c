@@ -45,7 +45,17 @@ static int flush_ghosts(pp_out *o, const pp_text *in, size_t *gi, size_t i) {
     return 0;
 }
 
-static void pp_finish(pp_text *in, pp_out *o) {
+static int pp_abort(pp_out *o) {
+    jj_buf_free(&o->b);
+    free(o->ghost);
+    return -1;
+}
+
+/* Ends a pass: the input ghosts left go to the end of the output, which replaces the input
+ * (an empty output is still a string). -1 (and o freed) when out of memory. */
+static int pp_finish(pp_text *in, pp_out *o, size_t *gi) {
+    if (flush_ghosts(o, in, gi, SIZE_MAX)) return pp_abort(o);
+    if (!o->b.p && jj_buf_put(&o->b, "", 0)) return pp_abort(o);
     free(in->s);
     free(in->ghost);
     in->s = o->b.p;
@@ -53,6 +63,7 @@ static void pp_finish(pp_text *in, pp_out *o) {
     in->ghost = o->ghost;
     in->ng = o->ng;
     in->gcap = o->gcap;
+    return 0;
 }
 
 static bool is_line_start(const char *s, size_t i) {
@@ -82,14 +93,9 @@ static int pp_lstrip(pp_text *t) {
         if (jj_buf_putc(&o.b, t->s[i])) goto oom;
         i++;
     }
-    if (flush_ghosts(&o, t, &gi, SIZE_MAX)) goto oom;
-    if (!o.b.p && jj_buf_put(&o.b, "", 0)) goto oom;
-    pp_finish(t, &o);
-    return 0;
+    return pp_finish(t, &o, &gi);
 oom:
-    jj_buf_free(&o.b);
-    free(o.ghost);
-    return -1;
+    return pp_abort(&o);
 }
 
 /* template.replace(/([#%-]})\n/g, "$1") */
@@ -109,14 +115,9 @@ static int pp_trim(pp_text *t) {
         if (jj_buf_putc(&o.b, t->s[i])) goto oom;
         i++;
     }
-    if (flush_ghosts(&o, t, &gi, SIZE_MAX)) goto oom;
-    if (!o.b.p && jj_buf_put(&o.b, "", 0)) goto oom;
-    pp_finish(t, &o);
-    return 0;
+    return pp_finish(t, &o, &gi);
 oom:
-    jj_buf_free(&o.b);
-    free(o.ghost);
-    return -1;
+    return pp_abort(&o);
 }
 
 static size_t skip_ws(const char *s, size_t n, size_t i) {
@@ -180,14 +181,9 @@ static int pp_generation(pp_text *t) {
         if (jj_buf_putc(&o.b, t->s[i])) goto oom;
         i++;
     }
-    if (flush_ghosts(&o, t, &gi, SIZE_MAX)) goto oom;
-    if (!o.b.p && jj_buf_put(&o.b, "", 0)) goto oom;
-    pp_finish(t, &o);
-    return 0;
+    return pp_finish(t, &o, &gi);
 oom:
-    jj_buf_free(&o.b);
-    free(o.ghost);
-    return -1;
+    return pp_abort(&o);
 }
 
 /* ---------------------------------------------------------------- tokenizer */
